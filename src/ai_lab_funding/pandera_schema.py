@@ -1,0 +1,86 @@
+"""Derive Pandera schemas from the Table Schemas, so every column rule is written once.
+
+Not `pandera.io.from_frictionless_schema`: it turns dates into plain strings, makes
+nullable integers non-nullable and drops foreign keys. Cross-table rules live in
+`rules.py`; this module covers what one table can say about itself.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pandera.pandas as pa
+
+from . import schema as ts
+from .codelists import codes
+
+# In-memory dtypes: the ones `load()` returns and the build validates.
+DTYPES = {
+    "string": "str",
+    "integer": "Int64",
+    "number": "float64",
+    "date": "datetime64[s]",
+    "boolean": "boolean",
+}
+
+
+def constraint_message(f: dict[str, Any], rule: str) -> str:
+    """What a broken constraint means, in words a contributor can act on."""
+    c = ts.constraints(f)
+    return {
+        "enum": f"must be one of: {', '.join(map(str, c.get('enum', [])))}",
+        "pattern": f"must match {c.get('pattern')}",
+        "minimum": f"must be {'>' if 'exclusiveMinimum' in c else '>='} {c.get('exclusiveMinimum', c.get('minimum'))}",
+        "maximum": f"must be <= {c.get('maximum')}",
+        "codelist": f"not an {f.get('x-codelist')} code",
+    }.get(rule, rule)
+
+
+def _checks(f: dict[str, Any]) -> list[pa.Check]:
+    # Checks carry a rule name only; Pandera would otherwise report the message as the rule.
+    c = ts.constraints(f)
+    checks: list[pa.Check] = []
+    if "enum" in c:
+        checks.append(pa.Check.isin(c["enum"], name="enum"))
+    if "pattern" in c:
+        checks.append(pa.Check.str_matches(c["pattern"], name="pattern"))
+    if "minimum" in c:
+        checks.append(pa.Check.ge(c["minimum"], name="minimum"))
+    if "exclusiveMinimum" in c:
+        checks.append(pa.Check.gt(c["exclusiveMinimum"], name="minimum"))
+    if "maximum" in c:
+        checks.append(pa.Check.le(c["maximum"], name="maximum"))
+    if "x-codelist" in f:
+        checks.append(pa.Check.isin(sorted(codes(f["x-codelist"])), name="codelist"))
+    return checks
+
+
+def column(f: dict[str, Any]) -> pa.Column:
+    """The Pandera column for one Table Schema field."""
+    c = ts.constraints(f)
+    return pa.Column(
+        DTYPES[f["type"]],
+        checks=_checks(f),
+        nullable=not c.get("required", False),
+        unique=bool(c.get("unique", False)),
+        # Dates and integers arrive in several equivalent dtypes (ns/us/s, int64/Int64).
+        coerce=f["type"] in ("date", "integer"),
+        required=True,
+        description=f.get("description"),
+        title=f.get("title"),
+    )
+
+
+@cache
+def table_schema(table: str, curated: bool = False) -> pa.DataFrameSchema:
+    """Pandera schema of a released table, or of its curated input when `curated`."""
+    flds = ts.curated_fields(table) if curated else ts.fields(table)
+    pk = ts.primary_key(table)
+    return pa.DataFrameSchema(
+        {f["name"]: column(f) for f in flds},
+        strict=True,
+        ordered=False,
+        unique=pk if len(pk) > 1 else None,
+        name=table,
+    )

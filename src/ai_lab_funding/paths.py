@@ -1,0 +1,31 @@
+"""Where schemas and the release live, in a source checkout and in an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The wheel carries schemas and the release in _bundle/; a checkout has them at the repo root.
+BUNDLE_DIR = PACKAGE_DIR / "_bundle"
+REPO_ROOT = PACKAGE_DIR.parent.parent
+
+
+def _root() -> Path:
+    if (REPO_ROOT / "schemas").is_dir() and (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT
+    return BUNDLE_DIR
+
+
+def schemas_dir() -> Path:
+    """Folder of the Table Schemas (the single source of truth for columns)."""
+    return _root() / "schemas"
+
+
+def release_dir() -> Path:
+    """Folder holding the current release: datapackage.json and data/."""
+    return _root()
+
+
+def curated_dir() -> Path:
+    """Folder of the hand-curated input tables (only in a checkout)."""
+    return REPO_ROOT / "curated"

@@ -1,0 +1,153 @@
+"""The build: curated CSVs → derived tables → Pandera → files → Frictionless → atomic release.
+
+Nothing reaches the release folder unless every stage passed; on failure the previous
+release is left byte-for-byte as it was and every problem is printed, not just the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import atomic_release, paths
+from . import schema as ts
+from .curated_reader import read_curated
+from .derive import derive
+from .problems import InvalidData, Problem, errors
+from .release_writer import release_files, write_files
+from .rules import validate_tables
+from .standards import frictionless_problems, parquet_problems
+
+
+@dataclass
+class BuildResult:
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, bytes]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def read_all(curated: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Every curated table, and every structural and type problem in them."""
+    tables, problems = {}, []
+    for table in ts.curated_tables():
+        df, found = read_curated(curated / f"{table}.csv", table)
+        problems += found
+        if df is not None:
+            tables[table] = df
+    return tables, problems
+
+
+def _file_of(table: str) -> str:
+    return f"data/{table}.csv" if ts.is_derived_table(table) else f"curated/{table}.csv"
+
+
+def _line_of(table: str, index: object) -> int:
+    # Curated frames are indexed by editor line; built tables by position (header is line 1).
+    return int(index) if not ts.is_derived_table(table) else int(index) + 2
+
+
+def compile_release(curated: Path) -> BuildResult:
+    """Read, derive and validate; raise InvalidData listing every error, or return the release."""
+    tables, problems = read_all(curated)
+    if len(tables) < len(ts.curated_tables()) or errors(problems):
+        problems += validate_tables(tables, _file_of, _line_of, curated=True)
+        raise InvalidData(problems)
+    derived = derive(tables)
+    problems += derived.problems
+    problems += validate_tables(derived.tables, _file_of, _line_of)
+    if errors(problems):
+        raise InvalidData(problems)
+    files = release_files(derived.tables)
+    return BuildResult(derived.tables, files, [p for p in problems if p.severity != "error"])
+
+
+def stage_and_check(root: Path, files: dict[str, bytes]) -> Path:
+    """Write `files` into a staging folder under `root` and run the standards checks there."""
+    staging = atomic_release.new_staging(root)
+    try:
+        write_files(staging, files)
+        problems = frictionless_problems(staging) + parquet_problems(staging)
+        if problems:
+            raise InvalidData(problems)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def build(curated: Path, out: Path) -> BuildResult:
+    """Build and release into `out` atomically."""
+    atomic_release.recover(out)
+    result = compile_release(curated)
+    staging = stage_and_check(out, result.files)
+    atomic_release.swap_in(out, staging)
+    return result
+
+
+def check(curated: Path, committed: Path) -> list[str]:
+    """Files of the committed release that differ from a fresh build (empty list: up to date)."""
+    result = compile_release(curated)
+    staging = stage_and_check(committed, result.files)
+    shutil.rmtree(staging, ignore_errors=True)
+    differ = []
+    for rel, data in sorted(result.files.items()):
+        path = committed / rel
+        if not path.is_file() or path.read_bytes() != data:
+            differ.append(rel)
+    extra = {p.relative_to(committed).as_posix() for p in (committed / "data").glob("*")} - set(result.files)
+    return differ + sorted(extra)
+
+
+def _summary(result: BuildResult, seconds: float) -> str:
+    t = result.tables
+    rows = ", ".join(f"{name} {len(t[name])}" for name in ts.TABLE_ORDER)
+    rep = t["reports"]
+    verdicts = rep["verdict"].value_counts()
+    claims = t["cumulative_claims"]
+    lines = [f"rows: {rows}",
+             "reports: " + ", ".join(f"{v} {int(verdicts.get(v, 0))}" for v in ("accepted", "rejected", "superseded", "unresolved")),
+             f"unit flags (probable ×10 errors not yet rejected): {len(t['unit_flags'])}"]
+    for _, c in claims.iterrows():
+        if pd.notna(c["difference_usd"]):
+            lines.append(f"claim {c['claim_id']}: claimed ${c['claimed_amount_usd'] / 1e9:.2f}B vs rounds ${c['rounds_sum_usd'] / 1e9:.2f}B "
+                         f"({int(c['rounds_counted'])} rounds), difference ${c['difference_usd'] / 1e9:+.2f}B")
+    lines.append(f"warnings: {len(result.warnings)}; time {seconds:.2f}s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description="Build, validate and release the ai-lab-funding data package.")
+    parser.add_argument("--check", action="store_true", help="build in a temporary folder and compare with the committed release")
+    parser.add_argument("--out", type=Path, default=None, help="release folder (default: the repository root)")
+    parser.add_argument("--curated", type=Path, default=None, help="folder of curated CSVs (default: curated/)")
+    args = parser.parse_args(argv)
+    curated = args.curated or paths.curated_dir()
+    out = args.out or paths.REPO_ROOT
+    start = time.perf_counter()
+    try:
+        if args.check:
+            differ = check(curated, out)
+            if differ:
+                print("release is out of date with curated/; rebuild with `python build.py`. Differing files:", file=sys.stderr)
+                for rel in differ:
+                    print(f"  {rel}", file=sys.stderr)
+                return 1
+            print(f"release is up to date ({time.perf_counter() - start:.2f}s)")
+            return 0
+        result = build(curated, out)
+    except InvalidData as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        n = len(errors(e.problems))
+        print(f"build failed: {n} error(s); nothing was written", file=sys.stderr)
+        return 1
+    for w in result.warnings:
+        print(w, file=sys.stderr)
+    print(_summary(result, time.perf_counter() - start))
+    return 0

@@ -1,0 +1,155 @@
+"""Write a release deterministically: CSV and Parquet per table, then datapackage.json.
+
+Byte-identical output is the point: one CSV writer with fixed number formats, fixed
+Parquet options, rows sorted by primary key, and no clock (`created` is the release date).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import schema as ts
+from ._version import RELEASE_DATE, __version__
+
+ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32(), "boolean": pa.bool_()}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True,
+                   "version": "2.6", "data_page_version": "1.0"}
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema a released Parquet file must have, from the Table Schema."""
+    return pa.schema([pa.field(f["name"], ARROW_TYPES[f["type"]], nullable=not ts.constraints(f).get("required", False))
+                      for f in ts.fields(table)])
+
+
+def canonical_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Columns in schema order, numbers rounded to their declared decimals, rows sorted by key."""
+    out = df[[f["name"] for f in ts.fields(table)]].copy()
+    for f in ts.fields(table):
+        if f["type"] == "number" and "x-decimals" in f:
+            out[f["name"]] = out[f["name"]].round(f["x-decimals"])
+    return out.sort_values(ts.primary_key(table), kind="stable").reset_index(drop=True)
+
+
+def _cell(value: Any, f: dict[str, Any]) -> str:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    kind = f["type"]
+    if kind == "number":
+        return f"{value:.{f.get('x-decimals', 6)}f}"
+    if kind == "integer":
+        return str(int(value))
+    if kind == "date":
+        return pd.Timestamp(value).date().isoformat()
+    if kind == "boolean":
+        return "true" if value else "false"
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        raise ValueError(f"refusing to write a cell that a spreadsheet would run as a formula: {text[:30]!r}")
+    return text
+
+
+def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
+    flds = ts.fields(table)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow([f["name"] for f in flds])
+    columns = [df[f["name"]].tolist() for f in flds]
+    for row in zip(*columns):
+        w.writerow([_cell(v, f) for v, f in zip(row, flds)])
+    return buf.getvalue().encode("utf-8")
+
+
+def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
+    schema = arrow_schema(table)
+    arrays = []
+    for f, field in zip(ts.fields(table), schema):
+        s = df[f["name"]]
+        if f["type"] == "date":
+            arrays.append(pa.array([None if pd.isna(v) else pd.Timestamp(v).date() for v in s], type=field.type))
+        elif f["type"] == "string":
+            arrays.append(pa.array([None if pd.isna(v) else str(v) for v in s], type=field.type))
+        else:
+            arrays.append(pa.array(s, type=field.type, from_pandas=True))
+    t = pa.Table.from_arrays(arrays, schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(t, sink, **PARQUET_OPTIONS)
+    return sink.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _public_schema(table: str) -> dict[str, Any]:
+    s = ts.load_schema(table)
+    return {k: v for k, v in s.items() if k not in ("$schema",)}
+
+
+def descriptor(files: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
+    """datapackage.json for the given release files (path → bytes)."""
+    resources = []
+    for table in ts.TABLE_ORDER:
+        schema = _public_schema(table)
+        csv_path, pq_path = f"data/{table}.csv", f"data/{table}.parquet"
+        resources.append({
+            "name": table, "type": "table", "title": schema.get("title", table), "description": schema.get("description", ""),
+            "path": csv_path, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "bytes": len(files[csv_path]), "hash": f"sha256:{sha256(files[csv_path])}", "rows": rows[table],
+            "schema": schema,
+        })
+        resources.append({
+            "name": f"{table}-parquet", "type": "file", "title": f"{schema.get('title', table)} (Parquet)",
+            "path": pq_path, "format": "parquet", "mediatype": PARQUET_MEDIATYPE,
+            "bytes": len(files[pq_path]), "hash": f"sha256:{sha256(files[pq_path])}", "x-rows": rows[table],
+            "schema": schema,
+        })
+    return {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "ai-lab-funding",
+        "title": "AI lab funding: rounds, investors and metrics, every figure traced to its sources",
+        "description": ("Funding rounds, investors and company metrics of AI labs, starting with Moonshot AI (Kimi) and its "
+                        "peers. Every figure is kept as each source reported it (table reports), with a verdict and a reason, "
+                        "and the build checks the believed figures against them."),
+        "version": __version__,
+        "created": f"{RELEASE_DATE}T00:00:00Z",
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
+                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "sources": [{"title": "News reports, filings, company letters and analyses listed in the sources table", "path": "data/sources.csv"}],
+        "contributors": [{"title": "ai-lab-funding contributors", "roles": ["creator"]}],
+        "keywords": ["ai", "venture capital", "funding", "moonshot ai", "kimi", "provenance"],
+        "resources": resources,
+    }
+
+
+def release_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Every file of a release, path relative to the release root → bytes."""
+    files: dict[str, bytes] = {}
+    rows: dict[str, int] = {}
+    for table in ts.TABLE_ORDER:
+        df = canonical_frame(tables[table], table)
+        files[f"data/{table}.csv"] = csv_bytes(df, table)
+        files[f"data/{table}.parquet"] = parquet_bytes(df, table)
+        rows[table] = len(df)
+    desc = descriptor(files, rows)
+    files["datapackage.json"] = (json.dumps(desc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def write_files(root: Path, files: dict[str, bytes]) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
