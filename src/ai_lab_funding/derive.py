@@ -93,7 +93,8 @@ def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, probl
     counted = rounds[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna()]
     n, ids, sums = [], [], []
     for company, start, end in zip(c["company_id"], c["window_start"], c["window_end"]):
-        inside = counted[(counted["company_id"] == company) & (counted["announced_on"] >= start) & (counted["announced_on"] <= end)]
+        since = counted["announced_on"] >= start if pd.notna(start) else True  # no start: since founding
+        inside = counted[(counted["company_id"] == company) & since & (counted["announced_on"] <= end)]
         inside = inside.sort_values(["announced_on", "round_id"])
         n.append(len(inside)), ids.append(";".join(inside["round_id"]) or None), sums.append(round(inside["amount_usd"].sum(), 2))
     c["rounds_counted"] = pd.array(n, dtype="Int64")
@@ -141,9 +142,11 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
         if ccy_col != "missing":
             fact = facts.get(table)
             if fig is None:
+                # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
                 problems.append(Problem("curated/reports.csv", int(line), "value_as_reported", "unparseable",
                                         f"no number found in a report on {table}.{fld}", str(row["value_as_reported"]),
-                                        "write the figure as printed, e.g. '$500 million' or '5亿美元'"))
+                                        "write the figure as printed, e.g. '$500 million' or '5亿美元'",
+                                        "error" if row["verdict"] == "accepted" else "warning"))
                 check = "no_canonical"
             elif fact is None or fid not in fact.index or pd.isna(fact.at[fid, fld]):
                 check = "no_canonical"

@@ -162,9 +162,20 @@ def _post_ge_amount(df, t):
     return _ok(df, post.isna() | amount.isna() | (post >= amount * 0.999))
 
 
-@rule("rounds", "post_money_valuation", "pre_plus_amount", "post-money differs from pre-money + amount by more than 1%")
+def _with_tranches(df: pd.DataFrame) -> pd.Series:
+    """Amount plus the tranches that extend this round without a valuation of their own.
+
+    A round closed in tranches is priced once: pre-money + every tranche = post-money.
+    """
+    amount = _to_usd(df, "amount")
+    unpriced = df[df["extension_of"].notna() & df["post_money_valuation"].isna() & df["pre_money_valuation"].isna()]
+    extra = _to_usd(unpriced, "amount").groupby(unpriced["extension_of"]).sum()
+    return amount + df["round_id"].map(extra).fillna(0)
+
+
+@rule("rounds", "post_money_valuation", "pre_plus_amount", "post-money differs from pre-money + amount (+ unpriced tranches) by more than 1%")
 def _post_eq_pre_plus(df, t):
-    pre, post, amount = _to_usd(df, "pre_money_valuation"), _to_usd(df, "post_money_valuation"), _to_usd(df, "amount")
+    pre, post, amount = _to_usd(df, "pre_money_valuation"), _to_usd(df, "post_money_valuation"), _with_tranches(df)
     known = pre.notna() & post.notna() & amount.notna() & (df["round_type"] != "secondary")
     return _ok(df, ~known | ((pre + amount - post).abs() <= 0.01 * post))
 
@@ -181,9 +192,10 @@ def _paired(df: pd.DataFrame, value: str, other: str) -> pd.Series:
     return _ok(df, df[value].isna() == df[other].isna())
 
 
-@rule("rounds", "currency", "currency_with_amount", "an amount needs a currency, and a currency needs an amount")
+@rule("rounds", "currency", "currency_with_amount", "an amount needs a currency")
 def _amount_currency(df, t):
-    return _paired(df, "amount", "currency")
+    # The reverse is allowed: "hundreds of millions of dollars" tells the currency, not the amount.
+    return _ok(df, df["amount"].isna() | df["currency"].notna())
 
 
 @rule("rounds", "amount_qualifier", "qualifier_with_amount", "an amount needs a qualifier, and a qualifier needs an amount")
@@ -221,7 +233,7 @@ def _metric_range(df, t):
 
 @rule("cumulative_claims", "window_end", "window_order", "window_end is before window_start")
 def _window(df, t):
-    return _ok(df, df["window_end"] >= df["window_start"])
+    return _ok(df, df["window_start"].isna() | (df["window_end"] >= df["window_start"]))
 
 
 @rule("companies", "founded_precision", "precision_with_date", "founded_precision is required with founded_on and only then")
@@ -246,7 +258,7 @@ def _not_future(table: str, column: str) -> None:
 
 
 for _t, _c in [("rounds", "announced_on"), ("rounds", "closed_on"), ("companies", "founded_on"), ("sources", "published_on"),
-               ("metrics", "period_end"), ("cumulative_claims", "window_end")]:
+               ("metrics", "period_end")]:
     _not_future(_t, _c)
 
 
@@ -272,8 +284,15 @@ def _backed(table: str, column: str, field: str | None) -> None:
 
 for _t, _c, _f in [("rounds", "round_id", None), ("rounds", "amount", "amount"), ("rounds", "pre_money_valuation", "pre_money_valuation"),
                    ("rounds", "post_money_valuation", "post_money_valuation"), ("metrics", "value", "value"),
-                   ("companies", "company_id", None), ("cumulative_claims", "claimed_amount", "claimed_amount")]:
+                   ("companies", "company_id", None)]:
     _backed(_t, _c, _f)
+
+
+@rule("cumulative_claims", "claim_id", "no_report", "no report records this claim")
+def _claim_reported(df, t):
+    # A claim row records what was claimed; its reports judge it, so any verdict will do.
+    r = t["reports"]
+    return _ok(df, df["claim_id"].isin(r.loc[r["fact_table"] == "cumulative_claims", "fact_id"]))
 
 
 @rule("reports", "reason", "reason_required", "a report that is not accepted needs a reason")
@@ -317,6 +336,8 @@ def _hint(table: str, column: str, rule_name: str, value: object) -> str:
     return ""
 
 
+# Pandera names its built-in checks after the function; the dataset names them after the constraint.
+_BUILTIN = {"str_matches": "pattern", "greater_than_or_equal_to": "minimum", "greater_than": "minimum", "less_than_or_equal_to": "maximum"}
 _PANDERA_RULES = {"not_nullable": "required", "field_uniqueness": "unique", "multiple_fields_uniqueness": "duplicate_key",
                   "column_in_dataframe": "missing_column", "column_in_schema": "extra_column"}
 
@@ -336,6 +357,12 @@ def _from_failures(err: pa.errors.SchemaErrors, table: str, file: str, df: pd.Da
         elif check.startswith("dtype"):
             rule_name = "type"
         rule_name = _PANDERA_RULES.get(rule_name, rule_name)
+        base = rule_name.split("(", 1)[0]
+        if base in _BUILTIN:
+            rule_name = _BUILTIN[base]
+        elif base == "isin" and column:
+            f = ts.field(table, column) if column in {x["name"] for x in ts.fields(table)} else {}
+            rule_name = "enum" if "enum" in ts.constraints(f) else "codelist"
         idx = row["index"]
         line = line_of(idx) if idx is not None and not (isinstance(idx, float) and np.isnan(idx)) else 0
         value = df.at[idx, column] if line and column in df.columns and idx in df.index else row["failure_case"]
