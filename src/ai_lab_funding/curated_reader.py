@@ -132,10 +132,9 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
         )
     except pa.ArrowInvalid as e:
         return None, problems + [Problem(name, 0, "", "unreadable", f"cannot parse as CSV: {e}")]
-    # pyarrow numbers rows after the skipped header from 1; editor lines add one.
-    for n, p in invalid.items():
-        problems.append(Problem(p.file, n + 1, p.column, p.rule, p.message, p.value))
-    skipped = {n + 1 for n in invalid}
+    # pyarrow counts the skipped header too, so its row numbers are editor lines.
+    problems += invalid.values()
+    skipped = set(invalid)
     line_numbers = [i for i in range(2, len(lines) + 1) if i not in skipped][: t.num_rows]
     df = t.to_pandas()
     df.index = pd.Index(line_numbers, name="line")

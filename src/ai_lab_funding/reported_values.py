@@ -128,8 +128,8 @@ def parse_reported(text: str) -> Figure | None:
     """The first figure in `text`, or None when it holds no number (a name, a label)."""
     t = _normalise(text)
     t = re.sub(r"^\s*(?:19|20)\d{2}\s*[:：]\s*", "", t)  # a year label: "2025: $13.1 billion"
-    plus = re.search(r"(\d)\s*-?\s*plus\b|(\d)\+(?=\s*[a-zA-Z亿万])", t)
-    if plus:  # "$300-plus million", "300+ million": a floor
+    plus = re.search(r"(\d[a-zA-Z]{0,3})\s*-?\s*plus\b|(\d)\+(?=\s*[a-zA-Z亿万])", t)
+    if plus:  # "$300-plus million", "$300m-plus", "300+ million": a floor
         t = t[: plus.start()] + (plus.group(1) or plus.group(2)) + t[plus.end():]
     low = t.lower()
     qualifier = "at_least" if plus else _qualifier(t)

@@ -1,0 +1,66 @@
+"""Shared fixtures: a small valid curated set and helpers that plant exactly one defect."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ai_lab_funding.pipeline import compile_release
+from ai_lab_funding.problems import InvalidData, Problem
+
+FIXTURE = Path(__file__).parent / "fixtures" / "valid"
+
+
+@pytest.fixture
+def curated(tmp_path: Path) -> Path:
+    """A copy of the valid fixture set that a test may break."""
+    dest = tmp_path / "curated"
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+def rows(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_rows(folder: Path, table: str, data: list[dict[str, str]]) -> None:
+    with open(folder / f"{table}.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(data[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(data)
+
+
+def edit(folder: Path, table: str, key: tuple[str, str], column: str, value: str) -> int:
+    """Set one cell; returns the editor line of the row (header = 1)."""
+    data = rows(folder, table)
+    for i, r in enumerate(data):
+        if r[key[0]] == key[1]:
+            r[column] = value
+            write_rows(folder, table, data)
+            return i + 2
+    raise KeyError(key)
+
+
+def add_row(folder: Path, table: str, **values: str) -> int:
+    data = rows(folder, table)
+    data.append({c: values.get(c, "") for c in data[0]})
+    write_rows(folder, table, data)
+    return len(data) + 1
+
+
+def problems_of(folder: Path) -> list[Problem]:
+    """Every problem a build of `folder` reports (the build must fail)."""
+    with pytest.raises(InvalidData) as err:
+        compile_release(folder)
+    return err.value.problems
+
+
+def find(problems: list[Problem], rule: str, **where: object) -> Problem:
+    """The one problem with this rule (and file/line/column), or a readable failure."""
+    hits = [p for p in problems if p.rule == rule and all(getattr(p, k) == v for k, v in where.items())]
+    assert hits, f"no {rule} {where} among:\n" + "\n".join(map(str, problems))
+    return hits[0]

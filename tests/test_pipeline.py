@@ -1,0 +1,86 @@
+"""The build as a user runs it: atomic, deterministic, fail-closed, and honest about staleness."""
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import edit
+
+from ai_lab_funding import atomic_release
+from ai_lab_funding.pipeline import build, check, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def released(curated, tmp_path):
+    out = tmp_path / "release"
+    build(curated, out)
+    return out
+
+
+def test_build_writes_parquet_csv_and_descriptor(released):
+    files = digest(released)
+    for table in ("companies", "rounds", "reports", "fx_rates", "unit_flags"):
+        assert f"data/{table}.csv" in files and f"data/{table}.parquet" in files
+    assert "datapackage.json" in files
+    assert not [f for f in files if ".release-" in f]
+
+
+def test_second_build_is_byte_identical(curated, released, tmp_path):
+    again = tmp_path / "again"
+    build(curated, again)
+    assert digest(again) == digest(released)
+
+
+def test_invalid_row_fails_names_the_cell_and_keeps_release(curated, released, capsys):
+    before = digest(released)
+    line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "round_type", "series_cc")
+    assert main(["--curated", str(curated), "--out", str(released)]) == 1
+    err = capsys.readouterr().err
+    assert f"curated/rounds.csv:{line}:round_type: enum:" in err
+    assert "did you mean series_c?" in err
+    assert digest(released) == before
+
+
+def test_check_names_stale_files(curated, released):
+    assert check(curated, released) == []
+    edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
+    assert check(curated, released) == ["data/companies.csv", "data/companies.parquet", "datapackage.json"]
+
+
+@pytest.mark.parametrize("step", ["park_descriptor", "park_data", "move_data", "move_descriptor"])
+def test_crash_during_swap_leaves_a_complete_release(curated, released, monkeypatch, step):
+    before = digest(released)
+    edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
+    real = atomic_release.swap_in
+    monkeypatch.setattr(atomic_release, "swap_in", lambda root, staging: real(root, staging, fail_after=step))
+    with pytest.raises(RuntimeError, match="injected"):
+        build(curated, released)
+    atomic_release.recover(released)
+    after = digest(released)
+    # Either the old release, or (once the new descriptor is in place) the whole new one; never a mix.
+    if step == "move_descriptor":
+        assert after != before and check(curated, released) == []
+    else:
+        assert after == before
+    assert not list(released.glob(".release-*"))
+
+
+def test_committed_release_is_up_to_date():
+    assert check(ROOT / "curated", ROOT) == [], "run `python build.py`"
+
+
+def test_frictionless_cli_validates_the_committed_release():
+    exe = Path(sys.executable).parent / "frictionless"
+    res = subprocess.run([str(exe if exe.exists() else shutil.which("frictionless")), "validate", "datapackage.json"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:]

@@ -1,0 +1,164 @@
+"""Each cross-field and cross-table rule, shown failing on a fixture with exactly that defect."""
+
+from conftest import add_row, edit, find, problems_of
+
+ROUNDS = "curated/rounds.csv"
+R1 = ("round_id", "moonshot-ai-2025-12-series-c")
+R2 = ("round_id", "moonshot-ai-2026-02-expansion")
+
+
+def test_round_with_unknown_company(curated):
+    line = edit(curated, "rounds", R1, "company_id", "moonshot")
+    find(problems_of(curated), "foreign_key", file=ROUNDS, line=line, column="company_id")
+
+
+def test_extension_of_unknown_round(curated):
+    line = edit(curated, "rounds", R2, "extension_of", "moonshot-ai-2099-01-nothing")
+    find(problems_of(curated), "foreign_key", file=ROUNDS, line=line, column="extension_of")
+
+
+def test_round_investor_dangling_both_ways(curated):
+    line = add_row(curated, "round_investors", round_id="no-such-round", investor_id="no-such-investor", role="participant")
+    ps = problems_of(curated)
+    find(ps, "foreign_key", file="curated/round_investors.csv", line=line, column="round_id")
+    find(ps, "foreign_key", file="curated/round_investors.csv", line=line, column="investor_id")
+
+
+def test_investor_parent_unknown_and_self(curated):
+    ps_line = edit(curated, "investors", ("investor_id", "meituan-longzhu"), "parent_investor_id", "meituan-group")
+    self_line = edit(curated, "investors", ("investor_id", "tencent"), "parent_investor_id", "tencent")
+    ps = problems_of(curated)
+    find(ps, "foreign_key", file="curated/investors.csv", line=ps_line, column="parent_investor_id")
+    find(ps, "self_parent", file="curated/investors.csv", line=self_line)
+
+
+def test_report_to_unknown_source_and_fact(curated):
+    line = add_row(curated, "reports", report_id="x-01", source_id="nowhere", fact_table="rounds", fact_id="moonshot-ai-1999-01-x",
+                   field="amount", value_as_reported="$1 million", verdict="rejected", reason="unverified")
+    ps = problems_of(curated)
+    find(ps, "foreign_key", file="curated/reports.csv", line=line, column="source_id")
+    find(ps, "foreign_key", file="curated/reports.csv", line=line, column="fact_id")
+
+
+def test_report_on_unknown_field(curated):
+    line = edit(curated, "reports", ("report_id", "seed-000-kimi-700m-02"), "field", "amount_in_words")
+    find(problems_of(curated), "unknown_field", file="curated/reports.csv", line=line, column="field")
+
+
+def test_lead_missing_from_round_investors(curated):
+    line = edit(curated, "rounds", R1, "lead_investor_ids", "idg-capital")
+    find(problems_of(curated), "lead_not_in_round", file=ROUNDS, line=line, column="lead_investor_ids")
+
+
+def test_lead_role_not_declared_on_round(curated):
+    line = add_row(curated, "round_investors", round_id=R1[1], investor_id="5y-capital", role="lead")
+    find(problems_of(curated), "lead_not_in_round", file="curated/round_investors.csv", line=line, column="role")
+
+
+def test_round_before_company_founded(curated):
+    line = edit(curated, "rounds", R1, "announced_on", "2023-02-15")
+    find(problems_of(curated), "before_founding", file=ROUNDS, line=line, column="announced_on")
+
+
+def test_round_in_founding_month_is_fine(curated):
+    # Founded 2023-03 at month precision: a round on 2023-03-01 is not "before founding".
+    edit(curated, "rounds", R1, "announced_on", "2023-03-01")
+    assert not [p for p in problems_of_or_none(curated) if p.rule == "before_founding"]
+
+
+def problems_of_or_none(folder):
+    from ai_lab_funding.pipeline import compile_release
+    from ai_lab_funding.problems import InvalidData
+    try:
+        compile_release(folder)
+    except InvalidData as e:
+        return e.problems
+    return []
+
+
+def test_post_money_below_amount(curated):
+    line = edit(curated, "rounds", R1, "post_money_valuation", "400000000")
+    find(problems_of(curated), "post_below_amount", file=ROUNDS, line=line, column="post_money_valuation")
+
+
+def test_post_is_not_pre_plus_amount(curated):
+    line = edit(curated, "rounds", R1, "pre_money_valuation", "3000000000")
+    find(problems_of(curated), "pre_plus_amount", file=ROUNDS, line=line, column="post_money_valuation")
+
+
+def test_amount_without_currency(curated):
+    line = edit(curated, "rounds", R1, "currency", "")
+    find(problems_of(curated), "currency_with_amount", file=ROUNDS, line=line, column="currency")
+
+
+def test_usd_amount_must_follow_rate():
+    # A user's own frame with a hand-typed amount_usd that disagrees with amount × fx_rate.
+    import pandas as pd
+
+    from ai_lab_funding.rules import _usd_consistent
+    df = pd.DataFrame({"amount": [5e8, 5e8], "fx_rate": [1.0, 0.14], "amount_usd": [5e8, 5e8]})
+    assert _usd_consistent(df, {}).tolist() == [True, False]
+
+
+def test_round_amount_without_accepted_report(curated):
+    line = edit(curated, "reports", ("report_id", "seed-000-kimi-700m-02"), "verdict", "superseded")
+    for rid in ("seed-002-sohu-100yi-04", "seed-004-bworldtools-500m-01", "socialmediaasia-20260217-moonshot-10b-01"):
+        edit(curated, "reports", ("report_id", rid), "verdict", "superseded")
+    for rid in ("seed-000-kimi-700m-02", "seed-002-sohu-100yi-04", "seed-004-bworldtools-500m-01", "socialmediaasia-20260217-moonshot-10b-01"):
+        edit(curated, "reports", ("report_id", rid), "reason", "outdated")
+    del line
+    find(problems_of(curated), "no_accepted_report", file=ROUNDS, column="amount")
+
+
+def test_metric_without_any_accepted_report(curated):
+    edit(curated, "reports", ("report_id", "seed-001-itiger-kimi-7b-09"), "verdict", "unresolved")
+    edit(curated, "reports", ("report_id", "seed-001-itiger-kimi-7b-09"), "reason", "unverified")
+    find(problems_of(curated), "no_accepted_report", file="curated/metrics.csv", column="value")
+
+
+def test_accepted_report_disagreeing_with_believed_figure(curated):
+    line = edit(curated, "reports", ("report_id", "seed-002-sohu-100yi-04"), "value_as_reported", "$600 million")
+    p = find(problems_of(curated), "accepted_mismatch", file="curated/reports.csv", line=line, column="value_as_reported")
+    assert p.value == "$600 million"
+
+
+def test_two_accepted_reports_ten_times_apart(curated):
+    # Accepting the mistranslated "$5 billion" next to the accepted "$500 million".
+    line = edit(curated, "reports", ("report_id", "seed-001-itiger-kimi-7b-02"), "verdict", "accepted")
+    ps = problems_of(curated)
+    find(ps, "accepted_mismatch", line=line)
+    find(ps, "accepted_unit_conflict", line=line)
+
+
+def test_rejection_needs_a_reason(curated):
+    line = edit(curated, "reports", ("report_id", "seed-001-itiger-kimi-7b-02"), "reason", "")
+    find(problems_of(curated), "reason_required", file="curated/reports.csv", line=line, column="reason")
+
+
+def test_metric_currency_follows_unit(curated):
+    line = edit(curated, "metrics", ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11"), "currency", "USD")
+    find(problems_of(curated), "currency_with_unit", file="curated/metrics.csv", line=line, column="currency")
+
+
+def test_percentage_out_of_range(curated):
+    line = edit(curated, "metrics", ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11"), "value", "-170")
+    find(problems_of(curated), "percent_range", file="curated/metrics.csv", line=line, column="value")
+
+
+def test_future_date(curated):
+    line = edit(curated, "rounds", R1, "announced_on", "2099-01-01")
+    find(problems_of(curated), "future_date", file=ROUNDS, line=line, column="announced_on")
+
+
+def test_orphan_source_is_only_a_warning(curated):
+    from ai_lab_funding.pipeline import compile_release
+    add_row(curated, "sources", source_id="unused-source", title="Unused", publisher="Nobody", address="https://example.org/x",
+            language="en", kind="news", reliability="low")
+    result = compile_release(curated)
+    assert any(w.rule == "orphan" and w.value == "unused-source" for w in result.warnings)
+
+
+def test_cumulative_claim_needs_a_report(curated):
+    line = add_row(curated, "cumulative_claims", claim_id="moonshot-ai-cum-x", company_id="moonshot-ai", window_end="2026-01-01",
+                   claimed_amount="1000000000", claimed_qualifier="about", currency="USD")
+    find(problems_of(curated), "no_report", file="curated/cumulative_claims.csv", line=line)
