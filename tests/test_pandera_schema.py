@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from ai_lab_funding import schema as ts
+from ai_lab_funding import table_schemas as ts
 from ai_lab_funding.pandera_schema import table_schema
 
 

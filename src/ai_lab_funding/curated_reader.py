@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from . import schema as ts
+from . import table_schemas as ts
 from .pandera_schema import DTYPES
 from .problems import Problem
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import schema as ts
+from . import table_schemas as ts
 from .fx import FxTable, RateNotFound
 from .problems import Problem
 from .reported_values import Figure, parse_reported

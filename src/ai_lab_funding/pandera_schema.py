@@ -12,7 +12,7 @@ from typing import Any
 
 import pandera.pandas as pa
 
-from . import schema as ts
+from . import table_schemas as ts
 from .codelists import codes
 
 # In-memory dtypes: the ones `load()` returns and the build validates.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import atomic_release, paths
-from . import schema as ts
+from . import table_schemas as ts
 from .curated_reader import read_curated
 from .derive import derive
 from .problems import InvalidData, Problem, errors

@@ -34,11 +34,20 @@ class Problem:
         return text
 
 
+_CELL_UNREADABLE = {"type", "date_format", "impossible_date"}
+
+
+def without_followups(problems: list[Problem]) -> list[Problem]:
+    """Drop "required" where the cell had a value that could not be read: one defect, one line."""
+    unreadable = {(p.file, p.line, p.column) for p in problems if p.rule in _CELL_UNREADABLE}
+    return [p for p in problems if not (p.rule == "required" and (p.file, p.line, p.column) in unreadable)]
+
+
 class InvalidData(Exception):
     """Raised when input breaks rules; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(without_followups(problems))
         super().__init__(f"{len(self.problems)} problem(s):\n" + "\n".join(map(str, self.problems)))
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from . import schema as ts
+from . import table_schemas as ts
 from .pandera_schema import constraint_message, table_schema
 from .problems import Problem
 

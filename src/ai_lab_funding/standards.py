@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import schema as ts
+from . import table_schemas as ts
 from .problems import Problem
 from .release_writer import ARROW_TYPES, arrow_schema
 
