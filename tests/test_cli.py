@@ -60,9 +60,9 @@ def test_export_sqlite_duckdb_csv(tmp_path):
 
 def test_diff_counts_added_removed_changed(curated, tmp_path, capsys):
     old, new = tmp_path / "old", tmp_path / "new"
-    build(curated, old)
+    build(curated, old, docs=False)
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
-    build(curated, new)
+    build(curated, new, docs=False)
     d = diff_releases(old, new)
     assert d["companies"] == {"added": [], "removed": [], "changed": ["moonshot-ai"]}
     assert main(["diff", str(old), str(new)]) == 0

@@ -23,7 +23,7 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.fixture
 def released(curated, tmp_path):
     out = tmp_path / "release"
-    build(curated, out)
+    build(curated, out, docs=False)
     return out
 
 
@@ -37,7 +37,7 @@ def test_build_writes_parquet_csv_and_descriptor(released):
 
 def test_second_build_is_byte_identical(curated, released, tmp_path):
     again = tmp_path / "again"
-    build(curated, again)
+    build(curated, again, docs=False)
     assert digest(again) == digest(released)
 
 
@@ -52,9 +52,29 @@ def test_invalid_row_fails_names_the_cell_and_keeps_release(curated, released, c
 
 
 def test_check_names_stale_files(curated, released):
-    assert check(curated, released) == []
+    assert check(curated, released, docs=False) == []
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
-    assert check(curated, released) == ["data/companies.csv", "data/companies.parquet", "datapackage.json"]
+    assert check(curated, released, docs=False) == ["data/companies.csv", "data/companies.parquet", "datapackage.json"]
+
+
+def test_docs_are_generated_and_checked(curated, tmp_path):
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "README.md").write_text("# x\n<!-- tables:start -->\n<!-- tables:end -->\n")
+    build(curated, out)
+    readme = (out / "README.md").read_text()
+    assert "| [`rounds`](docs/data-dictionary.md" in readme and "| 3 |" in readme
+    dictionary = (out / "docs" / "data-dictionary.md").read_text()
+    from ai_lab_funding import table_schemas as ts
+    for table in ts.table_names():
+        for f in ts.fields(table):
+            assert f"| `{f['name']}` |" in dictionary, (table, f["name"])
+    for name in ("valuations", "moonshot-unit-errors"):
+        assert (out / "docs" / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert b"<svg" in (out / "docs" / "figures" / f"{name}.svg").read_bytes()
+    assert check(curated, out) == []
+    (out / "README.md").write_text(readme.replace("| 3 |", "| 4 |"))
+    assert check(curated, out) == ["README.md"]
 
 
 @pytest.mark.parametrize("step", ["park_descriptor", "park_data", "move_data", "move_descriptor"])
@@ -64,12 +84,12 @@ def test_crash_during_swap_leaves_a_complete_release(curated, released, monkeypa
     real = atomic_release.swap_in
     monkeypatch.setattr(atomic_release, "swap_in", lambda root, staging: real(root, staging, fail_after=step))
     with pytest.raises(RuntimeError, match="injected"):
-        build(curated, released)
+        build(curated, released, docs=False)
     atomic_release.recover(released)
     after = digest(released)
     # Either the old release, or (once the new descriptor is in place) the whole new one; never a mix.
     if step == "move_descriptor":
-        assert after != before and check(curated, released) == []
+        assert after != before and check(curated, released, docs=False) == []
     else:
         assert after == before
     assert not list(released.glob(".release-*"))

@@ -7,6 +7,7 @@ release is left byte-for-byte as it was and every problem is printed, not just t
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -81,16 +82,38 @@ def stage_and_check(root: Path, files: dict[str, bytes]) -> Path:
     return staging
 
 
-def build(curated: Path, out: Path) -> BuildResult:
-    """Build and release into `out` atomically."""
+def doc_files(tables: dict[str, pd.DataFrame], root: Path) -> dict[str, bytes]:
+    """Generated documentation: data dictionary, figures, and README's table block (if `root` has a README)."""
+    from .docs_writer import data_dictionary, patched_readme
+    from .figures import figure_files
+
+    files = {"docs/data-dictionary.md": data_dictionary(tables).encode("utf-8"), **figure_files(tables)}
+    readme = root / "README.md"
+    if readme.is_file():
+        files["README.md"] = patched_readme(readme.read_text(encoding="utf-8"), tables).encode("utf-8")
+    return files
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def build(curated: Path, out: Path, docs: bool = True) -> BuildResult:
+    """Build and release into `out` atomically, then regenerate the documentation."""
     atomic_release.recover(out)
     result = compile_release(curated)
     staging = stage_and_check(out, result.files)
     atomic_release.swap_in(out, staging)
+    if docs:
+        for rel, data in doc_files(result.tables, out).items():
+            _replace_file(out / rel, data)
     return result
 
 
-def check(curated: Path, committed: Path) -> list[str]:
+def check(curated: Path, committed: Path, docs: bool = True) -> list[str]:
     """Files of the committed release that differ from a fresh build (empty list: up to date)."""
     result = compile_release(curated)
     staging = stage_and_check(committed, result.files)
@@ -101,6 +124,11 @@ def check(curated: Path, committed: Path) -> list[str]:
         if not path.is_file() or path.read_bytes() != data:
             differ.append(rel)
     extra = {p.relative_to(committed).as_posix() for p in (committed / "data").glob("*")} - set(result.files)
+    if docs:
+        for rel, data in sorted(doc_files(result.tables, committed).items()):
+            path = committed / rel
+            if not path.is_file() or path.read_bytes() != data:
+                differ.append(rel)
     return differ + sorted(extra)
 
 
@@ -126,13 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="build in a temporary folder and compare with the committed release")
     parser.add_argument("--out", type=Path, default=None, help="release folder (default: the repository root)")
     parser.add_argument("--curated", type=Path, default=None, help="folder of curated CSVs (default: curated/)")
+    parser.add_argument("--no-docs", action="store_true", help="skip the generated documentation (dictionary, figures, README tables)")
     args = parser.parse_args(argv)
     curated = args.curated or paths.curated_dir()
     out = args.out or paths.REPO_ROOT
     start = time.perf_counter()
     try:
         if args.check:
-            differ = check(curated, out)
+            differ = check(curated, out, docs=not args.no_docs)
             if differ:
                 print("release is out of date with curated/; rebuild with `python build.py`. Differing files:", file=sys.stderr)
                 for rel in differ:
@@ -140,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"release is up to date ({time.perf_counter() - start:.2f}s)")
             return 0
-        result = build(curated, out)
+        result = build(curated, out, docs=not args.no_docs)
     except InvalidData as e:
         for p in e.problems:
             print(p, file=sys.stderr)
