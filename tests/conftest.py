@@ -61,6 +61,10 @@ def problems_of(folder: Path) -> list[Problem]:
 
 def find(problems: list[Problem], rule: str, **where: object) -> Problem:
     """The one problem with this rule (and file/line/column), or a readable failure."""
-    hits = [p for p in problems if p.rule == rule and all(getattr(p, k) == v for k, v in where.items())]
+    def matches(p: Problem, k: str, v: object) -> bool:
+        # Files are named as the user's path shows them; tests name them by their last parts.
+        return p.file.endswith(str(v)) if k == "file" else getattr(p, k) == v
+
+    hits = [p for p in problems if p.rule == rule and all(matches(p, k, v) for k, v in where.items())]
     assert hits, f"no {rule} {where} among:\n" + "\n".join(map(str, problems))
     return hits[0]

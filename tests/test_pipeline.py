@@ -46,7 +46,7 @@ def test_invalid_row_fails_names_the_cell_and_keeps_release(curated, released, c
     line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "round_type", "series_cc")
     assert main(["--curated", str(curated), "--out", str(released)]) == 1
     err = capsys.readouterr().err
-    assert f"curated/rounds.csv:{line}:round_type: enum:" in err
+    assert f"rounds.csv:{line}:round_type: enum:" in err
     assert "did you mean series_c?" in err
     assert digest(released) == before
 

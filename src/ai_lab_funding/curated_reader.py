@@ -89,12 +89,20 @@ def _header(name: str, text: str, expected: list[str]) -> tuple[list[Problem], l
     return out, (names if not out else None)
 
 
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working folder when it is inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Typed DataFrame of a curated table (index = line number) and every problem found.
 
     Returns None for the frame when the file cannot be read as a table at all.
     """
-    name = path.name if path.parent.name != "curated" else f"curated/{path.name}"
+    name = display_path(path)
     if not path.is_file():
         return None, [Problem(name, 0, "", "missing_file", f"curated table {table!r} not found")]
     flds = ts.curated_fields(table)

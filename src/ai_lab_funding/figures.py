@@ -74,7 +74,8 @@ def unit_errors(tables: dict[str, pd.DataFrame]):
         if bad.empty:
             continue
         usd = bad["ratio_to_canonical"].max() * r.loc[i, "amount_usd"] / 1e9
-        ax.bar(i + 0.18, usd, width=0.36, color="#d62728", label="rejected report, ×10 unit error" if i == r.index[r["round_id"].isin(wrong["fact_id"])][0] else None)
+        first = i == r.index[r["round_id"].isin(wrong["fact_id"])][0]
+        ax.bar(i + 0.18, usd, width=0.36, color="#d62728", label="rejected report, ×10 unit error" if first else None)
         shown = bad["value_as_reported"].iloc[0]
         shown = f"“{shown}”" if shown.isascii() else f"${usd:.2g}B"  # the bundled font has no CJK glyphs
         ax.annotate(f"{shown}\n×{bad['ratio_to_canonical'].max():.0f}", (i + 0.18, usd), ha="center", va="bottom", fontsize=7)

@@ -11,14 +11,14 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from . import atomic_release, paths
 from . import table_schemas as ts
-from .curated_reader import read_curated
+from .curated_reader import display_path, read_curated
 from .derive import derive
 from .problems import InvalidData, Problem, errors
 from .release_writer import release_files, write_files
@@ -44,8 +44,11 @@ def read_all(curated: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     return tables, problems
 
 
-def _file_of(table: str) -> str:
-    return f"data/{table}.csv" if ts.is_derived_table(table) else f"curated/{table}.csv"
+def _file_namer(curated: Path):
+    """Name problems by the curated file, as the user's path shows it; built tables by data/."""
+    def file_of(table: str) -> str:
+        return f"data/{table}.csv" if ts.is_derived_table(table) else display_path(curated / f"{table}.csv")
+    return file_of
 
 
 def _line_of(table: str, index: object) -> int:
@@ -56,12 +59,14 @@ def _line_of(table: str, index: object) -> int:
 def compile_release(curated: Path) -> BuildResult:
     """Read, derive and validate; raise InvalidData listing every error, or return the release."""
     tables, problems = read_all(curated)
+    file_of = _file_namer(curated)
     if len(tables) < len(ts.curated_tables()) or errors(problems):
-        problems += validate_tables(tables, _file_of, _line_of, curated=True)
+        problems += validate_tables(tables, file_of, _line_of, curated=True)
         raise InvalidData(problems)
     derived = derive(tables)
-    problems += derived.problems
-    problems += validate_tables(derived.tables, _file_of, _line_of)
+    problems += [replace(p, file=file_of(p.file.split("/")[-1].removesuffix(".csv"))) if p.file.startswith("curated/") else p
+                 for p in derived.problems]
+    problems += validate_tables(derived.tables, file_of, _line_of)
     if errors(problems):
         raise InvalidData(problems)
     files = release_files(derived.tables)

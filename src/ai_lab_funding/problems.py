@@ -37,10 +37,15 @@ class Problem:
 _CELL_UNREADABLE = {"type", "date_format", "impossible_date"}
 
 
+# Rules that only restate, for the same row, that a cell could not be read.
+_FOLLOWUPS = {"required", "qualifier_with_amount", "currency_with_amount", "valuation_currency", "currency_with_unit", "range",
+              "precision_with_date", "no_accepted_report", "post_below_amount", "pre_plus_amount", "before_founding", "window_order"}
+
+
 def without_followups(problems: list[Problem]) -> list[Problem]:
-    """Drop "required" where the cell had a value that could not be read: one defect, one line."""
-    unreadable = {(p.file, p.line, p.column) for p in problems if p.rule in _CELL_UNREADABLE}
-    return [p for p in problems if not (p.rule == "required" and (p.file, p.line, p.column) in unreadable)]
+    """Drop what follows from a cell that could not be read: one defect, one message."""
+    unreadable = {(p.file, p.line) for p in problems if p.rule in _CELL_UNREADABLE}
+    return [p for p in problems if not (p.rule in _FOLLOWUPS and (p.file, p.line) in unreadable)]
 
 
 class InvalidData(Exception):
