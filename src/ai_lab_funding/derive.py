@@ -7,7 +7,7 @@ Nothing here judges a figure; it only makes disagreement visible so the rules ca
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -121,7 +121,8 @@ def figure_matches(fig: Figure, value: float, high: float | None, canonical: flo
         return 1 - 0.02 - slack <= ratio <= 2
     if fig.qualifier == "up_to":
         return 0.5 <= ratio <= 1 + 0.02 + slack
-    tol = (0.10 if fig.qualifier == "about" else 0.02) + slack
+    # "Exact" allows the rounding its printed digits imply ("$1.2 billion" is 1.15-1.25), at least 2%.
+    tol = (0.10 if fig.qualifier == "about" else max(0.02, fig.rounding)) + slack
     return abs(ratio - 1) <= tol
 
 
@@ -137,6 +138,8 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
         table, fid, fld = row["fact_table"], row["fact_id"], row["field"]
         ccy_col = NUMERIC_FIELDS.get((table, fld), "missing") if (table, fld) in NUMERIC_FIELDS else "missing"
         fig = parse_reported(str(row["value_as_reported"])) if ccy_col != "missing" else None
+        if fig is not None and fig.currency is None and pd.notna(row["implied_currency"]):
+            fig = replace(fig, currency=str(row["implied_currency"]), unit="currency")
         canon = canon_ccy = ratio = None
         check = "not_numeric"
         if ccy_col != "missing":

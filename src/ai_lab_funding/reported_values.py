@@ -20,10 +20,11 @@ class Figure:
     currency: str | None
     qualifier: str
     unit: str  # currency | percent | multiple | number
+    rounding: float = 0.0  # half a unit of the last printed digit, relative: "$1.2 billion" → 0.042
 
 
 _QUALIFIERS = [
-    ("at_least", r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?|north of|upwards of|超过|超|逾|多于|至少|不低于"),
+    ("at_least", r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?|north of|upwards of|突破|超过|超|逾|多于|至少|不低于"),
     ("about", r"nearly|almost|about|around|roughly|approximately|approx\.?|approaching|close to|some|~|约|近|将近|接近|大约"),
     ("up_to", r"up to|as much as|as high as|less than|under|below|最高|至多|不超过|不到"),
 ]
@@ -39,7 +40,7 @@ _CURRENCY_MARKS = [  # longest first
 _SCALES = [  # longest first; Chinese compound units before single ones
     (r"万亿|兆", 1e12), (r"千亿", 1e11), (r"百亿", 1e10), (r"十亿", 1e9), (r"千万", 1e7), (r"百万", 1e6),
     (r"亿", 1e8), (r"万", 1e4), (r"千", 1e3),
-    (r"trillion|tn|t\b", 1e12), (r"billion|bn|b\b", 1e9), (r"million|mn|mln|mio|m\b", 1e6), (r"thousand|k\b", 1e3),
+    (r"trillion|tn|t\b", 1e12), (r"billion|bn|b\b", 1e9), (r"million|mn|mln|mio|mil\b|m\b", 1e6), (r"thousand|k\b", 1e3),
 ]
 _WORD_MULTIPLES = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                    "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
@@ -108,6 +109,17 @@ def _num(s: str) -> float:
     return float(s.replace(",", ""))
 
 
+def _rounding(s: str) -> float:
+    """Relative half-unit of the last significant printed digit: "1.2" → 0.05/1.2, "300" → 50/300."""
+    digits = s.replace(",", "")
+    whole, _, frac = digits.partition(".")
+    value = float(digits)
+    if value == 0:
+        return 0.0
+    step = 10.0 ** -len(frac) if frac else 10.0 ** (len(whole) - len(whole.rstrip("0")))
+    return 0.5 * step / value
+
+
 def _normalise(text: str) -> str:
     t = text.strip().replace("，", ",").replace("．", ".").replace("\u00a0", " ").replace("億", "亿").replace("萬", "万")
     # A single Chinese numeral before a unit (一亿, 五十亿 is left to digits): 一亿 → 1亿.
@@ -169,4 +181,4 @@ def parse_reported(text: str) -> Figure | None:
         return None
     value = _num(m.group(0)) * _find_scale(t[m.end():])
     currency = _currency_near(t, m.start(), m.end())
-    return Figure(value, None, currency, qualifier, "currency" if currency else "number")
+    return Figure(value, None, currency, qualifier, "currency" if currency else "number", _rounding(m.group(0)))

@@ -140,15 +140,16 @@ def _after_founding(df, t):
     c = t["companies"].set_index("company_id")
     founded = df["company_id"].map(c["founded_on"])
     prec = df["company_id"].map(c["founded_precision"])
-    # Compare at the founding date's precision: a round in 2023 is fine for a company "founded 2023".
-    period = {"year": "Y", "month": "M", "day": "D"}
+    # Compare at the coarser of the two precisions: a round "in 2021" is fine for a company "founded December 2021".
+    rank = {"day": 0, "month": 1, "quarter": 2, "year": 3}
+    period = {"year": "Y", "quarter": "Q", "month": "M", "day": "D"}
     ok = []
-    for d, f, p in zip(df["announced_on"], founded, prec):
+    for d, dp, f, p in zip(df["announced_on"], df["date_precision"], founded, prec):
         if pd.isna(d) or pd.isna(f):
             ok.append(True)
             continue
-        freq = period.get(p if isinstance(p, str) else "day", "D")
-        ok.append(pd.Period(d, freq) >= pd.Period(f, freq))
+        coarser = max(str(dp) if isinstance(dp, str) else "day", str(p) if isinstance(p, str) else "day", key=lambda x: rank.get(x, 0))
+        ok.append(pd.Period(d, period[coarser]) >= pd.Period(f, period[coarser]))
     return _ok(df, ok)
 
 
