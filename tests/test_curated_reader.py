@@ -82,3 +82,15 @@ def test_every_defect_reported_at_once(tmp_path):
     _, problems = read(tmp_path, HEADER + GOOD + bad + "\n")
     rules = {(p.line, p.rule) for p in problems}
     assert {(3, "ragged_row"), (4, "impossible_date"), (4, "type"), (4, "formula_injection"), (5, "blank_line")} <= rules
+
+
+def test_stray_quote_spanning_lines_keeps_line_numbers(tmp_path):
+    # Found by the corruption test: a stray quote makes one "cell" swallow the following lines.
+    bad = GOOD.replace("fine", 'fi"ne').replace(",moonshot-ai,", ',"moonshot-ai,')
+    _, problems = read(tmp_path, HEADER + GOOD + bad + GOOD.replace("cum-a", "cum-c"))
+    assert problems and all(p.line >= 1 for p in problems)
+
+
+def test_stray_carriage_return(tmp_path):
+    _, problems = read(tmp_path, HEADER.replace("company_id", "company\r_id") + GOOD)
+    assert (1, "") in rule_at(problems, "carriage_return")

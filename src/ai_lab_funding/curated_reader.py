@@ -58,13 +58,19 @@ def _bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], str | None]:
                                hint="save the file as UTF-8"))
         if line.endswith(b"\r"):
             out.append(Problem(name, i, "", "line_endings", "CRLF line ending", hint="use LF line endings"))
-    text = raw.decode("utf-8", errors="replace")
+        if b"\r" in line.rstrip(b"\r"):
+            out.append(Problem(name, i, "", "carriage_return", "stray carriage return inside the line", hint="delete the CR character"))
+    # Keep reading past CRs so the other problems are found too; the file is already refused.
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "")
     return out, text
 
 
 def _header(name: str, text: str, expected: list[str]) -> tuple[list[Problem], list[str] | None]:
-    first = text.split("\n", 1)[0].rstrip("\r")
-    header = next(csv.reader([first]))
+    first = text.split("\n", 1)[0]
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration) as e:
+        return [Problem(name, 1, "", "header", f"header row cannot be read: {e}")], None
     out: list[Problem] = []
     if len(header) == 1 and len(expected) > 1:
         delim = next((d for d in ";\t|" if d in first), None)
@@ -110,7 +116,6 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     problems, text = _bytes_problems(name, path.read_bytes())
     if text is None:
         return None, problems
-    text = text.replace("\r\n", "\n")
     head_problems, header = _header(name, text, expected)
     problems += head_problems
     if header is None:
@@ -143,8 +148,12 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     # pyarrow counts the skipped header too, so its row numbers are editor lines.
     problems += invalid.values()
     skipped = set(invalid)
-    line_numbers = [i for i in range(2, len(lines) + 1) if i not in skipped][: t.num_rows]
+    line_numbers = [i for i in range(2, len(lines) + 1) if i not in skipped]
     df = t.to_pandas()
+    if len(line_numbers) != len(df):
+        # A quoted cell spans lines (often a stray quote): let the csv module say where each row starts.
+        df, line_numbers, ragged = _rows_by_csv_module(name, text, header)
+        problems += [p for p in ragged if p.line not in skipped]
     df.index = pd.Index(line_numbers, name="line")
     blank = [i for i in line_numbers if lines[i - 1].strip() == ""]
     for i in blank:
@@ -155,6 +164,28 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
         return None, problems
     typed, cell_problems = _convert(name, df, flds)
     return typed, problems + cell_problems
+
+
+def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pd.DataFrame, list[int], list[Problem]]:
+    """Rows with the editor line each starts on, for files whose quoting breaks the line count."""
+    reader = csv.reader(io.StringIO(text))
+    rows, starts, problems, prev_end = [], [], [], 1
+    try:
+        next(reader)
+        prev_end = reader.line_num
+        for row in reader:
+            start = prev_end + 1
+            prev_end = reader.line_num
+            if len(row) != len(header):
+                if row:
+                    problems.append(Problem(name, start, "", "ragged_row", f"row has {len(row)} cells, the header has {len(header)}",
+                                            ",".join(row)[:60], "check for a stray quote character" if reader.line_num > start else ""))
+                continue
+            rows.append(row)
+            starts.append(start)
+    except csv.Error as e:
+        problems.append(Problem(name, reader.line_num, "", "unreadable", f"CSV cannot be parsed from here on: {e}"))
+    return pd.DataFrame(rows, columns=header, dtype="str"), starts, problems
 
 
 def _convert(name: str, df: pd.DataFrame, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
