@@ -44,10 +44,9 @@ def test_descriptor_paths_cannot_leave_the_package():
 
 
 def test_released_csv_never_carries_a_formula():
-    df = pd.DataFrame({"company_id": ["x"], "name": ["=HYPERLINK(1)"]})
-    for col in ("name_local", "country", "headquarters", "founded_on", "founded_precision", "founded_basis", "status", "founders",
-                "products", "website", "note"):
-        df[col] = None
+    from ai_lab_funding import table_schemas as ts
+    df = pd.DataFrame({f["name"]: [None] for f in ts.fields("companies")})
+    df["company_id"], df["name"] = "x", "=HYPERLINK(1)"
     with pytest.raises(ValueError, match="formula"):
         csv_bytes(df, "companies")
 

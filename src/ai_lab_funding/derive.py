@@ -214,6 +214,16 @@ def unit_flags(reports: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["report_id", "other_report_id"]).reset_index(drop=True)
 
 
+def _link_accepted_reports(tables: dict[str, pd.DataFrame]) -> None:
+    """Each fact row names the accepted reports its figures rest on."""
+    rep = tables["reports"]
+    acc = rep[rep["verdict"] == "accepted"].sort_values("report_id")
+    for table in ("companies", "rounds", "metrics", "cumulative_claims"):
+        pk = ts.primary_key(table)[0]
+        ids = acc[acc["fact_table"] == table].groupby("fact_id")["report_id"].agg(";".join)
+        tables[table] = tables[table].assign(accepted_report_ids=tables[table][pk].map(ids).astype("str"))
+
+
 def derive(tables: dict[str, pd.DataFrame]) -> Derived:
     """All released tables, computed from the curated ones."""
     problems: list[Problem] = []
@@ -223,6 +233,7 @@ def derive(tables: dict[str, pd.DataFrame]) -> Derived:
     out["metrics"] = derive_metrics(tables["metrics"], fx, problems)
     out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, problems)
     out["reports"] = derive_reports(out, fx, problems)
+    _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["fx_rates"] = fx.frame()
     for name in out:
