@@ -6,7 +6,6 @@ Nothing here judges a figure; it only makes disagreement visible so the rules ca
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -15,7 +14,7 @@ import pandas as pd
 from . import table_schemas as ts
 from .fx import FxTable, RateNotFound
 from .problems import Problem
-from .reported_values import Figure, parse_reported
+from .reported_values import parse_reported
 
 # Which fields of which fact table carry a number, and the column holding its currency.
 NUMERIC_FIELDS: dict[tuple[str, str], str | None] = {
@@ -90,96 +89,101 @@ def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, probl
     c = claims.copy()
     _, _, c["claimed_amount_usd"] = _usd(fx, c["claimed_amount"], c["currency"], c["window_end"],
                                          "curated/cumulative_claims.csv", "currency", problems)
-    counted = rounds[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna()]
-    n, ids, sums = [], [], []
-    for company, start, end in zip(c["company_id"], c["window_start"], c["window_end"]):
-        since = counted["announced_on"] >= start if pd.notna(start) else True  # no start: since founding
-        inside = counted[(counted["company_id"] == company) & since & (counted["announced_on"] <= end)]
-        inside = inside.sort_values(["announced_on", "round_id"])
-        n.append(len(inside)), ids.append(";".join(inside["round_id"]) or None), sums.append(round(inside["amount_usd"].sum(), 2))
-    c["rounds_counted"] = pd.array(n, dtype="Int64")
-    c["round_ids"] = pd.Series(ids, index=c.index, dtype="str")
-    c["rounds_sum_usd"] = pd.Series(sums, index=c.index, dtype="float64")
+    counted = rounds.loc[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna(), ["company_id", "round_id", "announced_on", "amount_usd"]]
+    pairs = c[["claim_id", "company_id", "window_start", "window_end"]].merge(counted, on="company_id")
+    # No window start means since founding.
+    inside = pairs[(pairs["window_start"].isna() | (pairs["announced_on"] >= pairs["window_start"])) & (pairs["announced_on"] <= pairs["window_end"])]
+    inside = inside.sort_values(["claim_id", "announced_on", "round_id"])
+    g = inside.groupby("claim_id", sort=False)
+    c["rounds_counted"] = c["claim_id"].map(g.size()).fillna(0).astype("Int64")
+    c["round_ids"] = c["claim_id"].map(g["round_id"].agg(";".join)).astype("str")
+    c["rounds_sum_usd"] = c["claim_id"].map(g["amount_usd"].sum()).fillna(0.0).round(2).astype("float64")
     c["difference_usd"] = (c["claimed_amount_usd"] - c["rounds_sum_usd"]).round(2)
     pct = (c["difference_usd"] / c["rounds_sum_usd"].where(c["rounds_sum_usd"] > 0) * 100).round(2)
     c["difference_pct"] = pct.astype("float64")
     return c
 
 
-def figure_matches(fig: Figure, value: float, high: float | None, canonical: float, slack: float) -> bool:
-    """Whether a reported figure (already in the canonical currency) agrees with the believed value.
+def matches(value: np.ndarray, high: np.ndarray, qualifier: np.ndarray, rounding: np.ndarray, canonical: np.ndarray,
+            slack: np.ndarray) -> np.ndarray:
+    """Whether each reported figure (already in the canonical currency) agrees with the believed value.
 
-    Tolerances follow the hedge: "exact" allows rounding (2%), "about" 10%, "more than X"
-    holds from X up to 2X, "up to X" from X/2 to X, and a range must contain the value.
+    Tolerances follow the hedge: "exact" allows the rounding its printed digits imply (at least
+    2%), "about" 10%, "more than X" holds from X up to 2X, "up to X" from X/2 to X, and a range
+    must contain the value.
     """
-    if canonical <= 0 and value <= 0:
-        return math.isclose(value, canonical, abs_tol=1e-9)
-    if fig.qualifier == "range" and high is not None:
-        return value * (1 - 0.01 - slack) <= canonical <= high * (1 + 0.01 + slack)
-    ratio = canonical / value if value else math.inf
-    if fig.qualifier == "at_least":
-        return 1 - 0.02 - slack <= ratio <= 2
-    if fig.qualifier == "up_to":
-        return 0.5 <= ratio <= 1 + 0.02 + slack
-    # "Exact" allows the rounding its printed digits imply ("$1.2 billion" is 1.15-1.25), at least 2%.
-    tol = (0.10 if fig.qualifier == "about" else max(0.02, fig.rounding)) + slack
-    return abs(ratio - 1) <= tol
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(value != 0, canonical / value, np.inf)
+        in_range = (value * (1 - 0.01 - slack) <= canonical) & (canonical <= high * (1 + 0.01 + slack))
+        at_least = (1 - 0.02 - slack <= ratio) & (ratio <= 2)
+        up_to = (0.5 <= ratio) & (ratio <= 1 + 0.02 + slack)
+        tol = np.where(qualifier == "about", 0.10, np.maximum(0.02, rounding)) + slack
+        near = np.abs(ratio - 1) <= tol
+    is_range = (qualifier == "range") & ~np.isnan(high)
+    out = np.select([is_range, qualifier == "at_least", qualifier == "up_to"], [in_range, at_least, up_to], default=near)
+    zero = (canonical <= 0) & (value <= 0)
+    return np.where(zero, np.isclose(value, canonical), out)
 
 
-def _facts(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    return {name: tables[name].set_index(ts.primary_key(name)[0], drop=False) for name in ("companies", "rounds", "metrics", "cumulative_claims")}
+def _canonical(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per (fact_table, fact_id, field) that carries a number: the believed value, its currency and date."""
+    frames = []
+    for (table, fld), ccy_col in NUMERIC_FIELDS.items():
+        f = tables[table]
+        frames.append(pd.DataFrame({
+            "fact_table": table, "fact_id": f[ts.primary_key(table)[0]].to_numpy(), "field": fld,
+            "canonical_value": f[fld].to_numpy(dtype="float64"),
+            "canonical_currency": f[ccy_col].to_numpy(dtype=object) if ccy_col in f else None,
+            "fact_date": f[FACT_DATE[table]].to_numpy()}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem]) -> pd.DataFrame:
     rep = tables["reports"].copy()
-    facts = _facts(tables)
-    cols = {k: [] for k in ("value", "value_high", "currency", "qualifier", "canonical_value", "canonical_currency", "ratio_to_canonical", "check")}
-    for line, row in rep.iterrows():
-        table, fid, fld = row["fact_table"], row["fact_id"], row["field"]
-        ccy_col = NUMERIC_FIELDS.get((table, fld), "missing") if (table, fld) in NUMERIC_FIELDS else "missing"
-        fig = parse_reported(str(row["value_as_reported"])) if ccy_col != "missing" else None
-        if fig is not None and fig.currency is None and pd.notna(row["implied_currency"]):
-            fig = replace(fig, currency=str(row["implied_currency"]), unit="currency")
-        canon = canon_ccy = ratio = None
-        check = "not_numeric"
-        if ccy_col != "missing":
-            fact = facts.get(table)
-            if fig is None:
-                # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
-                problems.append(Problem("curated/reports.csv", int(line), "value_as_reported", "unparseable",
-                                        f"no number found in a report on {table}.{fld}", str(row["value_as_reported"]),
-                                        "write the figure as printed, e.g. '$500 million' or '5亿美元'",
-                                        "error" if row["verdict"] == "accepted" else "warning"))
-                check = "no_canonical"
-            elif fact is None or fid not in fact.index or pd.isna(fact.at[fid, fld]):
-                check = "no_canonical"
-            else:
-                canon = float(fact.at[fid, fld])
-                canon_ccy = fact.at[fid, ccy_col] if ccy_col in fact.columns else None
-                canon_ccy = None if pd.isna(canon_ccy) else str(canon_ccy)
-                day = fact.at[fid, FACT_DATE[table]]
-                value, high, slack = fig.value, fig.high, 0.0
-                if fig.currency and canon_ccy and fig.currency != canon_ccy and not pd.isna(day):
-                    try:
-                        k = fx.usd_rate(fig.currency, day.date())[0] / fx.usd_rate(canon_ccy, day.date())[0]
-                        value, high, slack = value * k, (high * k if high is not None else None), FX_SLACK
-                    except RateNotFound as e:
-                        problems.append(Problem("curated/reports.csv", int(line), "value_as_reported", "fx_rate", str(e)))
-                mid = (value + high) / 2 if high is not None else value
-                ratio = round(mid / canon, 6) if canon else None
-                check = "match" if figure_matches(fig, value, high, canon, slack) else "mismatch"
-        cols["value"].append(fig.value if fig else None)
-        cols["value_high"].append(fig.high if fig else None)
-        cols["currency"].append(fig.currency if fig else None)
-        cols["qualifier"].append(fig.qualifier if fig else None)
-        cols["canonical_value"].append(canon)
-        cols["canonical_currency"].append(canon_ccy)
-        cols["ratio_to_canonical"].append(ratio)
-        cols["check"].append(check)
-    for k in ("value", "value_high", "canonical_value", "ratio_to_canonical"):
-        rep[k] = pd.Series(cols[k], index=rep.index, dtype="float64")
-    for k in ("currency", "qualifier", "canonical_currency", "check"):
-        rep[k] = pd.Series(cols[k], index=rep.index, dtype="str")
+    numeric = pd.Series([k in NUMERIC_FIELDS for k in zip(rep["fact_table"], rep["field"])], index=rep.index)
+    figs = [parse_reported(str(v)) if n else None for v, n in zip(rep["value_as_reported"], numeric)]
+    figs = [replace(f, currency=str(ic), unit="currency") if f is not None and f.currency is None and pd.notna(ic) else f
+            for f, ic in zip(figs, rep["implied_currency"])]
+    for line, v, fig, n, verdict, table, fld in zip(rep.index, rep["value_as_reported"], figs, numeric, rep["verdict"], rep["fact_table"], rep["field"]):
+        if n and fig is None:
+            # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
+            problems.append(Problem("curated/reports.csv", int(line), "value_as_reported", "unparseable",
+                                    f"no number found in a report on {table}.{fld}", str(v),
+                                    "write the figure as printed, e.g. '$500 million' or '5亿美元'",
+                                    "error" if verdict == "accepted" else "warning"))
+    value = np.array([f.value if f else np.nan for f in figs], dtype="float64")
+    high = np.array([f.high if f and f.high is not None else np.nan for f in figs], dtype="float64")
+    qualifier = np.array([f.qualifier if f else None for f in figs], dtype=object)
+    rounding = np.array([f.rounding if f else 0.0 for f in figs], dtype="float64")
+    currency = np.array([f.currency if f else None for f in figs], dtype=object)
+
+    facts = rep[["fact_table", "fact_id", "field"]].merge(_canonical(tables), how="left", on=["fact_table", "fact_id", "field"])
+    canon = facts["canonical_value"].to_numpy(dtype="float64")
+    canon_ccy = facts["canonical_currency"].to_numpy(dtype=object)
+    day = pd.to_datetime(facts["fact_date"])
+    # Convert the reported figure into the believed value's currency at the fact's date.
+    factor = np.ones(len(rep))
+    convert = np.array([bool(a) and isinstance(b, str) and a != b and pd.notna(d) for a, b, d in zip(currency, canon_ccy, day)])
+    for i in np.flatnonzero(convert):
+        try:
+            factor[i] = fx.usd_rate(currency[i], day.iloc[i].date())[0] / fx.usd_rate(canon_ccy[i], day.iloc[i].date())[0]
+        except RateNotFound as e:
+            problems.append(Problem("curated/reports.csv", int(rep.index[i]), "value_as_reported", "fx_rate", str(e)))
+    slack = np.where(convert, FX_SLACK, 0.0)
+    v, h = value * factor, high * factor
+    comparable = ~np.isnan(value) & ~np.isnan(canon)
+    mid = np.where(np.isnan(h), v, (v + h) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(comparable & (canon != 0), np.round(mid / canon, 6), np.nan)
+    ok = matches(v, h, qualifier, rounding, canon, slack)
+    check = np.where(~numeric.to_numpy(), "not_numeric", np.where(comparable, np.where(ok, "match", "mismatch"), "no_canonical"))
+    rep["value"], rep["value_high"] = value, high
+    rep["currency"] = pd.Series(currency, index=rep.index).astype("str")
+    rep["qualifier"] = pd.Series(qualifier, index=rep.index).astype("str")
+    rep["canonical_value"] = np.where(comparable, canon, np.nan)
+    rep["canonical_currency"] = pd.Series(np.where(comparable, canon_ccy, None), index=rep.index).astype("str")
+    rep["ratio_to_canonical"] = ratio
+    rep["check"] = pd.Series(check, index=rep.index).astype("str")
     return rep
 
 
@@ -188,25 +192,24 @@ def unit_flags(reports: pd.DataFrame) -> pd.DataFrame:
 
     A pair is not flagged when either report is already rejected for a unit error.
     """
-    r = reports[reports["value"].notna()].copy()
+    r = reports.loc[reports["value"].notna(), ["report_id", "fact_table", "fact_id", "field", "value", "ratio_to_canonical", "verdict", "reason"]]
     # Compare in the believed currency where there is one; `ratio_to_canonical` already is.
-    r["cmp"] = r["ratio_to_canonical"].where(r["ratio_to_canonical"].notna(), r["value"])
-    unit_rejected = (r["verdict"] == "rejected") & r["reason"].fillna("").str.startswith("unit_error")
-    rows = []
-    for (table, fid, fld), g in r.groupby(["fact_table", "fact_id", "field"], sort=True):
-        items = list(zip(g["report_id"], g["cmp"], unit_rejected[g.index]))
-        for i, (a, va, ra) in enumerate(items):
-            for b, vb, rb in items[i + 1:]:
-                if ra or rb or va <= 0 or vb <= 0:
-                    continue
-                (big, vbig), (small, vsmall) = sorted([(a, va), (b, vb)], key=lambda x: (-x[1], x[0]))
-                ratio = vbig / vsmall
-                factor = next((f for f in UNIT_FACTORS if abs(ratio / f - 1) <= UNIT_FACTOR_TOLERANCE), None)
-                if factor:
-                    rows.append({"report_id": big, "other_report_id": small, "fact_table": table, "fact_id": fid,
-                                 "field": fld, "factor": factor, "ratio": round(ratio, 6)})
-    cols = [f["name"] for f in ts.fields("unit_flags")]
-    df = pd.DataFrame(rows, columns=cols)
+    r = r.assign(cmp=r["ratio_to_canonical"].where(r["ratio_to_canonical"].notna(), r["value"]),
+                 unit_rejected=(r["verdict"] == "rejected") & r["reason"].fillna("").str.startswith("unit_error"))
+    r = r[~r["unit_rejected"] & (r["cmp"] > 0)]
+    pairs = r.merge(r, on=["fact_table", "fact_id", "field"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["report_id_a"] < pairs["report_id_b"]]
+    a_big = (pairs["cmp_a"] > pairs["cmp_b"]) | ((pairs["cmp_a"] == pairs["cmp_b"]) & (pairs["report_id_a"] < pairs["report_id_b"]))
+    big = np.where(a_big, pairs["report_id_a"], pairs["report_id_b"])
+    small = np.where(a_big, pairs["report_id_b"], pairs["report_id_a"])
+    ratio = np.where(a_big, pairs["cmp_a"] / pairs["cmp_b"], pairs["cmp_b"] / pairs["cmp_a"])
+    factor = np.zeros(len(pairs), dtype="int64")
+    for f in reversed(UNIT_FACTORS):  # the smallest factor that fits wins
+        factor = np.where(np.abs(ratio / f - 1) <= UNIT_FACTOR_TOLERANCE, f, factor)
+    keep = factor > 0
+    df = pd.DataFrame({"report_id": big[keep], "other_report_id": small[keep], "fact_table": pairs["fact_table"].to_numpy()[keep],
+                       "fact_id": pairs["fact_id"].to_numpy()[keep], "field": pairs["field"].to_numpy()[keep],
+                       "factor": factor[keep], "ratio": np.round(ratio[keep], 6)})
     for c in ("report_id", "other_report_id", "fact_table", "fact_id", "field"):
         df[c] = df[c].astype("str")
     df["factor"] = df["factor"].astype("Int64")

@@ -146,10 +146,12 @@ def _summary(result: BuildResult, seconds: float) -> str:
     lines = [f"rows: {rows}",
              "reports: " + ", ".join(f"{v} {int(verdicts.get(v, 0))}" for v in ("accepted", "rejected", "superseded", "unresolved")),
              f"unit flags (probable ×10 errors not yet rejected): {len(t['unit_flags'])}"]
-    for _, c in claims.iterrows():
-        if pd.notna(c["difference_usd"]):
-            lines.append(f"claim {c['claim_id']}: claimed ${c['claimed_amount_usd'] / 1e9:.2f}B vs rounds ${c['rounds_sum_usd'] / 1e9:.2f}B "
-                         f"({int(c['rounds_counted'])} rounds), difference ${c['difference_usd'] / 1e9:+.2f}B")
+    shown = claims[claims["difference_usd"].notna()]
+    for _, c in shown.head(20).iterrows():
+        lines.append(f"claim {c['claim_id']}: claimed ${c['claimed_amount_usd'] / 1e9:.2f}B vs rounds ${c['rounds_sum_usd'] / 1e9:.2f}B "
+                     f"({int(c['rounds_counted'])} rounds), difference ${c['difference_usd'] / 1e9:+.2f}B")
+    if len(shown) > 20:
+        lines.append(f"… and {len(shown) - 20} more claims (table cumulative_claims)")
     lines.append(f"warnings: {len(result.warnings)}; time {seconds:.2f}s")
     return "\n".join(lines)
 
