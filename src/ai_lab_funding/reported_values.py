@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,15 @@ _WORD_NUMBERS = {"a hundred": 100, "one hundred": 100, "a thousand": 1000, "one"
 _RANGE_SEP = r"\s*(?:-|–|—|~|to|and|至|到)\s*"
 
 
+_CURRENCY_RE = [(code, re.compile(pattern, re.IGNORECASE)) for code, pattern in _CURRENCY_MARKS]
+_SCALE_RE = [(re.compile(r"\s*-?\s*(?:" + pattern + r")", re.IGNORECASE), factor) for pattern, factor in _SCALES]
+_QUALIFIER_RE = [(name, re.compile(r"(?:^|\s|\b)(?:" + pattern + r")")) for name, pattern in _QUALIFIERS]
+_SUFFIX_QUALIFIER_RE = [(name, re.compile(r"(?:" + pattern + r")\s*$")) for name, pattern in _SUFFIX_QUALIFIERS]
+
+
 def _find_currency(text: str) -> str | None:
-    for code, pattern in _CURRENCY_MARKS:
-        if re.search(pattern, text, flags=re.IGNORECASE):
+    for code, pattern in _CURRENCY_RE:
+        if pattern.search(text):
             return code
     return None
 
@@ -68,8 +75,8 @@ def _find_currency(text: str) -> str | None:
 def _first_currency(text: str, last: bool = False) -> str | None:
     """The currency whose mark comes first (or last) in `text`."""
     found = []
-    for code, pattern in _CURRENCY_MARKS:
-        for m in re.finditer(pattern, text, flags=re.IGNORECASE):
+    for code, pattern in _CURRENCY_RE:
+        for m in pattern.finditer(text):
             found.append((m.start(), -len(m.group(0)), code))
     if not found:
         return None
@@ -88,19 +95,19 @@ def _currency_near(t: str, start: int, end: int) -> str | None:
 
 def _find_scale(text: str) -> float:
     """Scale word directly after a figure ("5 billion", "5亿", "5bn"), else 1."""
-    for pattern, factor in _SCALES:
-        if re.match(r"\s*-?\s*(?:" + pattern + r")", text, flags=re.IGNORECASE):
+    for pattern, factor in _SCALE_RE:
+        if pattern.match(text):
             return factor
     return 1.0
 
 
 def _qualifier(text: str) -> str:
     low = text.lower()
-    for name, pattern in _QUALIFIERS:
-        if re.search(r"(?:^|\s|\b)(?:" + pattern + r")", low):
+    for name, pattern in _QUALIFIER_RE:
+        if pattern.search(low):
             return name
-    for name, pattern in _SUFFIX_QUALIFIERS:
-        if re.search(r"(?:" + pattern + r")\s*$", low):
+    for name, pattern in _SUFFIX_QUALIFIER_RE:
+        if pattern.search(low):
             return name
     return "exact"
 
@@ -136,6 +143,7 @@ def _normalise(text: str) -> str:
     return t
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_reported(text: str) -> Figure | None:
     """The first figure in `text`, or None when it holds no number (a name, a label)."""
     t = _normalise(text)
