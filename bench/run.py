@@ -1,0 +1,210 @@
+"""Benchmark the validator, the build and the loader: `python bench/run.py [--sizes 10000 100000] [--repeat 3]`.
+
+Every measurement runs in its own cold process (imports included) and reports the median
+of --repeat runs and the peak resident memory of that process. Results go to
+bench/results.json and bench/results.md; the README quotes the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+# Each snippet runs in a fresh interpreter; it prints nothing, the harness times it.
+SNIPPETS = {
+    "project_full_validation": """
+from pathlib import Path
+from ai_lab_funding.pipeline import read_all, _file_namer, _line_of
+from ai_lab_funding.derive import derive
+from ai_lab_funding.rules import validate_tables
+folder = Path({curated!r})
+tables, problems = read_all(folder)
+d = derive(tables)
+problems += validate_tables(d.tables, _file_namer(folder), _line_of)
+assert not [p for p in problems if p.severity == "error"], problems[:5]
+""",
+    # The same subset in every engine: the rounds table's single-table rules plus its foreign key to companies.
+    "pandera_subset": """
+import pandas as pd
+from ai_lab_funding.curated_reader import read_curated
+from ai_lab_funding.pandera_schema import table_schema
+from pathlib import Path
+rounds, _ = read_curated(Path({curated!r}) / "rounds.csv", "rounds")
+companies = pd.read_csv(Path({curated!r}) / "companies.csv", dtype=str)
+table_schema("rounds", curated=True).validate(rounds, lazy=True)
+assert rounds["company_id"].isin(companies["company_id"]).all()
+""",
+    "polars_subset": """
+import polars as pl, json
+s = json.load(open({schema!r}))
+r = pl.read_csv({curated!r} + "/rounds.csv", infer_schema=False)
+c = pl.read_csv({curated!r} + "/companies.csv", infer_schema=False)
+exprs = []
+for f in s["fields"]:
+    if f.get("x-derived"): continue
+    col, k = pl.col(f["name"]), f.get("constraints", {{}})
+    if f["type"] == "number": col = col.cast(pl.Float64, strict=False)
+    if f["type"] == "date": col = col.str.to_date("%Y-%m-%d", strict=False)
+    bad = pl.lit(False)
+    if k.get("required"): bad = bad | col.is_null()
+    if "enum" in k: bad = bad | (col.is_not_null() & ~col.is_in(k["enum"]))
+    if "pattern" in k: bad = bad | (col.is_not_null() & ~col.str.contains(k["pattern"]))
+    if "exclusiveMinimum" in k: bad = bad | (col <= k["exclusiveMinimum"])
+    exprs.append(bad.sum().alias(f["name"]))
+res = r.select(exprs)
+dup = r["round_id"].is_duplicated().sum()
+fk = r.join(c, on="company_id", how="anti").height
+assert sum(res.row(0)) == 0 and dup == 0 and fk == 0
+""",
+    "duckdb_subset": """
+import duckdb, json
+s = json.load(open({schema!r}))
+con = duckdb.connect()
+for view, table in (("r", "rounds"), ("c", "companies")):
+    path = ({curated!r} + "/" + table + ".csv").replace("'", "''")
+    con.execute(f"CREATE VIEW {{view}} AS SELECT * FROM read_csv('{{path}}', all_varchar=true)")
+conds = []
+for f in s["fields"]:
+    if f.get("x-derived"): continue
+    n, k = '"' + f["name"] + '"', f.get("constraints", {{}})
+    v = f"TRY_CAST({{n}} AS DOUBLE)" if f["type"] == "number" else n
+    if k.get("required"): conds.append(f"{{n}} IS NULL")
+    if "enum" in k: conds.append(f"({{n}} IS NOT NULL AND {{n}} NOT IN ({{', '.join(repr(str(e)) for e in k['enum'])}}))")
+    if "pattern" in k: conds.append(f"({{n}} IS NOT NULL AND NOT regexp_matches({{n}}, '{{k['pattern']}}'))")
+    if "exclusiveMinimum" in k: conds.append(f"({{v}} <= {{k['exclusiveMinimum']}})")
+bad = con.execute("SELECT count(*) FROM r WHERE " + " OR ".join(conds)).fetchone()[0]
+dup = con.execute("SELECT count(*) - count(DISTINCT round_id) FROM r").fetchone()[0]
+fk = con.execute("SELECT count(*) FROM r ANTI JOIN c USING (company_id)").fetchone()[0]
+assert bad == 0 and dup == 0 and fk == 0
+""",
+    "pyarrow_subset": """
+import json, pyarrow as pa, pyarrow.compute as pc, pyarrow.csv as pv
+s = json.load(open({schema!r}))
+names = [f["name"] for f in s["fields"] if not f.get("x-derived")]
+r = pv.read_csv({curated!r} + "/rounds.csv", convert_options=pv.ConvertOptions(column_types={{n: pa.string() for n in names}}, strings_can_be_null=True))
+c = pv.read_csv({curated!r} + "/companies.csv", convert_options=pv.ConvertOptions(strings_can_be_null=True))
+bad = 0
+for f in s["fields"]:
+    if f.get("x-derived"): continue
+    col, k = r[f["name"]], f.get("constraints", {{}})
+    if k.get("required"): bad += col.null_count
+    if "enum" in k: bad += pc.sum(pc.invert(pc.is_in(col, value_set=pa.array(k["enum"])))).as_py() or 0
+    if "pattern" in k: bad += pc.sum(pc.invert(pc.match_substring_regex(col, k["pattern"]))).as_py() or 0
+    if "exclusiveMinimum" in k: bad += pc.sum(pc.less_equal(pc.cast(col, pa.float64()), k["exclusiveMinimum"])).as_py() or 0
+dup = len(r) - len(pc.unique(r["round_id"]))
+fk = pc.sum(pc.invert(pc.is_in(r["company_id"], value_set=c["company_id"]))).as_py() or 0
+assert bad == 0 and dup == 0 and fk == 0
+""",
+    "frictionless_csv_release": """
+import subprocess, sys
+res = subprocess.run([sys.executable, "-m", "frictionless", "validate", {release!r} + "/datapackage.json"], capture_output=True)
+assert res.returncode == 0, res.stdout[-500:]
+""",
+    "build_real_release_cold": """
+import subprocess, sys
+subprocess.run([sys.executable, {build!r}, "--out", {out!r}, "--no-docs"], check=True, capture_output=True)
+""",
+    "load_rounds_cold": """
+import ai_lab_funding as alf
+alf.load("rounds")
+""",
+    "read_parquet_cold": """
+import pandas as pd
+pd.read_parquet({parquet!r})
+""",
+}
+
+# Peak memory: VmHWM of this process (ru_maxrss would carry over the runner's own peak across
+# exec on Linux) and, for commands run as children, their ru_maxrss.
+HARNESS = """
+import resource, time, sys
+t = time.perf_counter()
+exec(compile(sys.argv[1], "<bench>", "exec"), {{}})
+elapsed = time.perf_counter() - t
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(elapsed, max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+"""
+
+
+def measure(name: str, repeat: int, **fmt: str) -> dict:
+    """Median wall time of a cold process (interpreter start included) and its peak RSS."""
+    code = SNIPPETS[name].format(**fmt)
+    times, peaks = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = subprocess.run([PY, "-c", HARNESS.format(), code], capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - t
+        if res.returncode != 0:
+            raise RuntimeError(f"{name} failed: {res.stderr[-1500:]}")
+        peaks.append(int(res.stdout.split()[-1]) / 1024)
+        times.append(wall)
+    return {"seconds": round(statistics.median(times), 3), "runs": [round(x, 3) for x in times], "peak_mib": round(max(peaks), 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--frictionless-max", type=int, default=10_000, help="largest size to run Frictionless on (it is row by row)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate
+
+    results = {"machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": __import__("os").cpu_count(),
+                           "processor": platform.processor() or platform.machine()},
+               "repeat": args.repeat, "sizes": {}}
+    schema = str(ROOT / "schemas" / "rounds.json")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            curated = Path(tmp) / f"curated-{n}"
+            generate(n, curated)
+            row: dict[str, dict] = {}
+            for name in ("project_full_validation", "pandera_subset", "polars_subset", "duckdb_subset", "pyarrow_subset"):
+                row[name] = measure(name, args.repeat, curated=str(curated), schema=schema)
+                print(n, name, row[name], flush=True)
+            if n <= args.frictionless_max:
+                release = Path(tmp) / f"release-{n}"
+                subprocess.run([PY, str(ROOT / "build.py"), "--curated", str(curated), "--out", str(release), "--no-docs"], check=True,
+                               capture_output=True)
+                row["frictionless_csv_release"] = measure("frictionless_csv_release", args.repeat, release=str(release))
+                print(n, "frictionless", row["frictionless_csv_release"], flush=True)
+            results["sizes"][str(n)] = row
+        results["real_release"] = {
+            "build_cold": measure("build_real_release_cold", args.repeat, build=str(ROOT / "build.py"), out=str(Path(tmp) / "real")),
+            "load_rounds_cold": measure("load_rounds_cold", max(5, args.repeat)),
+            "read_parquet_cold": measure("read_parquet_cold", max(5, args.repeat), parquet=str(ROOT / "data" / "rounds.parquet")),
+        }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (ROOT / "bench" / "results.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [f"Measured on {m['cpus']} CPUs, {m['processor']}, {m['platform']}, Python {m['python']}; "
+             f"cold process per run, median of {res['repeat']}.", "",
+             "| rounds | measurement | seconds | × fastest vectorised subset | peak MiB |", "|---:|---|---:|---:|---:|"]
+    for n, row in res["sizes"].items():
+        fastest = min(row[k]["seconds"] for k in ("polars_subset", "duckdb_subset", "pyarrow_subset"))
+        for name, v in row.items():
+            lines.append(f"| {int(n):,} | {name} | {v['seconds']} | {v['seconds'] / fastest:.1f} | {v['peak_mib']} |")
+    rr = res["real_release"]
+    lines += ["", "| real release | seconds | peak MiB |", "|---|---:|---:|"]
+    for name, v in rr.items():
+        lines.append(f"| {name} | {v['seconds']} | {v['peak_mib']} |")
+    lines.append(f"\nload('rounds') / read_parquet, cold: {rr['load_rounds_cold']['seconds'] / rr['read_parquet_cold']['seconds']:.2f}×")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
