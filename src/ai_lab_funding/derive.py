@@ -6,6 +6,7 @@ Nothing here judges a figure; it only makes disagreement visible so the rules ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -58,7 +59,7 @@ def _usd(fx: FxTable, amount: pd.Series, currency: pd.Series, on: pd.Series, fil
             pd.Series(usd, index=idx, dtype="float64"))
 
 
-def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem]) -> pd.DataFrame:
+def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
     r = rounds.copy()
     pre, post, amount = r["pre_money_valuation"], r["post_money_valuation"], r["amount"]
     same_ccy = r["valuation_currency"] == r["currency"]
@@ -71,24 +72,24 @@ def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem]) ->
     basis[implied_post] = "implied_post"
     basis[implied_pre] = "implied_pre"
     r["valuation_basis"] = basis
-    f = "curated/rounds.csv"
     r["fx_rate"], r["fx_date"], r["amount_usd"] = _usd(fx, r["amount"], r["currency"], r["announced_on"], f, "currency", problems)
     for col in ("pre_money_valuation", "post_money_valuation"):
         _, _, r[f"{col}_usd"] = _usd(fx, r[col], r["valuation_currency"], r["announced_on"], f, "valuation_currency", problems)
     return r
 
 
-def derive_metrics(metrics: pd.DataFrame, fx: FxTable, problems: list[Problem]) -> pd.DataFrame:
+def derive_metrics(metrics: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
     m = metrics.copy()
     money = m["value"].where(m["unit"] == "currency")
-    _, _, m["value_usd"] = _usd(fx, money, m["currency"], m["period_end"], "curated/metrics.csv", "currency", problems)
+    _, _, m["value_usd"] = _usd(fx, money, m["currency"], m["period_end"], f, "currency", problems)
     return m
 
 
-def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, problems: list[Problem]) -> pd.DataFrame:
+def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, problems: list[Problem],
+                  f: str) -> pd.DataFrame:
     c = claims.copy()
     _, _, c["claimed_amount_usd"] = _usd(fx, c["claimed_amount"], c["currency"], c["window_end"],
-                                         "curated/cumulative_claims.csv", "currency", problems)
+                                         f, "currency", problems)
     counted = rounds.loc[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna(), ["company_id", "round_id", "announced_on", "amount_usd"]]
     pairs = c[["claim_id", "company_id", "window_start", "window_end"]].merge(counted, on="company_id")
     # No window start means since founding.
@@ -138,7 +139,7 @@ def _canonical(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem]) -> pd.DataFrame:
+def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
     rep = tables["reports"].copy()
     numeric = pd.Series([k in NUMERIC_FIELDS for k in zip(rep["fact_table"], rep["field"])], index=rep.index)
     figs = [parse_reported(str(v)) if n else None for v, n in zip(rep["value_as_reported"], numeric)]
@@ -147,7 +148,7 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
     for line, v, fig, n, verdict, table, fld in zip(rep.index, rep["value_as_reported"], figs, numeric, rep["verdict"], rep["fact_table"], rep["field"]):
         if n and fig is None:
             # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
-            problems.append(Problem("curated/reports.csv", int(line), "value_as_reported", "unparseable",
+            problems.append(Problem(f, int(line), "value_as_reported", "unparseable",
                                     f"no number found in a report on {table}.{fld}", str(v),
                                     "write the figure as printed, e.g. '$500 million' or '5亿美元'",
                                     "error" if verdict == "accepted" else "warning"))
@@ -168,7 +169,7 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
         try:
             factor[i] = fx.usd_rate(currency[i], day.iloc[i].date())[0] / fx.usd_rate(canon_ccy[i], day.iloc[i].date())[0]
         except RateNotFound as e:
-            problems.append(Problem("curated/reports.csv", int(rep.index[i]), "value_as_reported", "fx_rate", str(e)))
+            problems.append(Problem(f, int(rep.index[i]), "value_as_reported", "fx_rate", str(e)))
     slack = np.where(convert, FX_SLACK, 0.0)
     v, h = value * factor, high * factor
     comparable = ~np.isnan(value) & ~np.isnan(canon)
@@ -227,15 +228,19 @@ def _link_accepted_reports(tables: dict[str, pd.DataFrame]) -> None:
         tables[table] = tables[table].assign(accepted_report_ids=tables[table][pk].map(ids).astype("str"))
 
 
-def derive(tables: dict[str, pd.DataFrame]) -> Derived:
-    """All released tables, computed from the curated ones."""
+def _curated_file(table: str) -> str:
+    return f"curated/{table}.csv"
+
+
+def derive(tables: dict[str, pd.DataFrame], file_of: Callable[[str], str] = _curated_file) -> Derived:
+    """All released tables, computed from the curated ones; problems name files with `file_of`."""
     problems: list[Problem] = []
     fx = FxTable()
     out = dict(tables)
-    out["rounds"] = derive_rounds(tables["rounds"], fx, problems)
-    out["metrics"] = derive_metrics(tables["metrics"], fx, problems)
-    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, problems)
-    out["reports"] = derive_reports(out, fx, problems)
+    out["rounds"] = derive_rounds(tables["rounds"], fx, problems, file_of("rounds"))
+    out["metrics"] = derive_metrics(tables["metrics"], fx, problems, file_of("metrics"))
+    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, problems, file_of("cumulative_claims"))
+    out["reports"] = derive_reports(out, fx, problems, file_of("reports"))
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["fx_rates"] = fx.frame()

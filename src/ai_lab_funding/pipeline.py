@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -63,9 +63,8 @@ def compile_release(curated: Path) -> BuildResult:
     if len(tables) < len(ts.curated_tables()) or errors(problems):
         problems += validate_tables(tables, file_of, _line_of, curated=True)
         raise InvalidData(problems)
-    derived = derive(tables)
-    problems += [replace(p, file=file_of(p.file.split("/")[-1].removesuffix(".csv"))) if p.file.startswith("curated/") else p
-                 for p in derived.problems]
+    derived = derive(tables, file_of)
+    problems += derived.problems
     problems += validate_tables(derived.tables, file_of, _line_of)
     if errors(problems):
         raise InvalidData(problems)
@@ -123,17 +122,10 @@ def check(curated: Path, committed: Path, docs: bool = True) -> list[str]:
     result = compile_release(curated)
     staging = stage_and_check(committed, result.files)
     shutil.rmtree(staging, ignore_errors=True)
-    differ = []
-    for rel, data in sorted(result.files.items()):
-        path = committed / rel
-        if not path.is_file() or path.read_bytes() != data:
-            differ.append(rel)
+    expected = {**result.files, **(doc_files(result.tables, committed) if docs else {})}
+    differ = [rel for rel, data in sorted(expected.items())
+              if not (committed / rel).is_file() or (committed / rel).read_bytes() != data]
     extra = {p.relative_to(committed).as_posix() for p in (committed / "data").glob("*")} - set(result.files)
-    if docs:
-        for rel, data in sorted(doc_files(result.tables, committed).items()):
-            path = committed / rel
-            if not path.is_file() or path.read_bytes() != data:
-                differ.append(rel)
     return differ + sorted(extra)
 
 

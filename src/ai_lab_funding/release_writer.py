@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 
 from . import table_schemas as ts
 from ._version import RELEASE_DATE, __version__
+from .curated_reader import FORMULA_START
 
 ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32(), "boolean": pa.bool_()}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True,
                    "version": "2.6", "data_page_version": "1.0"}
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"

@@ -84,9 +84,11 @@ def fetch(version: str, base_url: str | None = None, dest: Path | None = None, p
     desc_path = _retrieve(f"{base}/{version}/datapackage.json", f"sha256:{expected}" if expected else None, folder, "datapackage.json", progress)
     desc = json.loads(desc_path.read_text(encoding="utf-8"))
     for res in desc.get("resources", []):
-        rel = PurePosixPath(res["path"])
-        if rel.is_absolute() or ".." in rel.parts or "://" in res["path"]:
+        from .standards import leaves_package
+
+        if leaves_package(res["path"]):
             raise ReleaseError(f"descriptor path {res['path']!r} points outside the release")
+        rel = PurePosixPath(res["path"])
         algo, _, digest = res["hash"].partition(":")
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -18,13 +18,20 @@ from .problems import Problem
 from .release_writer import ARROW_TYPES, arrow_schema
 
 
+def leaves_package(path: object) -> bool:
+    """True for a resource path that could point outside the package: absolute, '..', a URL or a backslash."""
+    if not isinstance(path, str):
+        return True
+    pp = PurePosixPath(path)
+    return pp.is_absolute() or ".." in pp.parts or "://" in path or "\\" in path
+
+
 def safe_paths(desc: dict) -> list[Problem]:
     """Resource paths must stay inside the package: relative, no '..', no URL."""
     out = []
     for res in desc.get("resources", []):
         p = res.get("path", "")
-        pp = PurePosixPath(p)
-        if not isinstance(p, str) or pp.is_absolute() or ".." in pp.parts or "://" in p or "\\" in p:
+        if leaves_package(p):
             out.append(Problem("datapackage.json", 0, res.get("name", ""), "unsafe_path", "resource path points outside the package", str(p)))
     return out
 
