@@ -68,3 +68,16 @@ def find(problems: list[Problem], rule: str, **where: object) -> Problem:
     hits = [p for p in problems if p.rule == rule and all(matches(p, k, v) for k, v in where.items())]
     assert hits, f"no {rule} {where} among:\n" + "\n".join(map(str, problems))
     return hits[0]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for the tests that need it (starting one takes seconds)."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("ai-lab-funding-tests")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+               .config("spark.driver.memory", "1g").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -41,7 +41,10 @@ def _print_problems(problems) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .pandera_schema import quiet_pyspark_warning
     from .problems import InvalidData
+
+    quiet_pyspark_warning()
 
     path: Path = args.path
     if not path.exists():

@@ -7,11 +7,13 @@ pandas converts) because the same reader validates contributions of any size.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -42,14 +44,33 @@ def _date_hint(value: str) -> str:
     return "dates are YYYY-MM-DD"
 
 
-def _bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], str | None]:
-    """File-level checks; returns the decoded text, or None when it cannot be read at all."""
+def _is_utf8(raw: bytes, chunk: int = 1 << 24) -> bool:
+    """Valid UTF-8, checked in chunks: decoding a big file whole would hold a second, larger copy."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), chunk):
+            decoder.decode(view[start:start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], bytes | None]:
+    """File-level checks; returns clean UTF-8 bytes with LF endings, or None when it cannot be read at all.
+
+    Bytes, not text: a million-row file is passed to pyarrow as it is, without a decoded copy.
+    """
     out: list[Problem] = []
     if not raw.strip():
         return [Problem(name, 0, "", "empty_file", "the file is empty; it needs a header row and at least one row")], None
     if raw.startswith(b"\xef\xbb\xbf"):
         out.append(Problem(name, 1, "", "bom", "the file starts with a byte-order mark", hint="save as UTF-8 without BOM"))
         raw = raw[3:]
+    if b"\r" not in raw and _is_utf8(raw):
+        return out, raw
+    # Something is wrong: look line by line so every problem gets its line number.
     for i, line in enumerate(raw.split(b"\n"), start=1):
         try:
             line.decode("utf-8")
@@ -61,12 +82,11 @@ def _bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], str | None]:
         if b"\r" in line.rstrip(b"\r"):
             out.append(Problem(name, i, "", "carriage_return", "stray carriage return inside the line", hint="delete the CR character"))
     # Keep reading past CRs so the other problems are found too; the file is already refused.
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "")
-    return out, text
+    return out, raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "").encode("utf-8")
 
 
-def _header(name: str, text: str, expected: list[str]) -> tuple[list[Problem], list[str] | None]:
-    first = text.split("\n", 1)[0]
+def _header(name: str, raw: bytes, expected: list[str]) -> tuple[list[Problem], list[str] | None]:
+    first = raw.split(b"\n", 1)[0].decode("utf-8")
     try:
         header = next(csv.reader([first]))
     except (csv.Error, StopIteration) as e:
@@ -113,17 +133,15 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
         return None, [Problem(name, 0, "", "missing_file", f"curated table {table!r} not found")]
     flds = ts.curated_fields(table)
     expected = [f["name"] for f in flds]
-    problems, text = _bytes_problems(name, path.read_bytes())
-    if text is None:
+    problems, raw = _bytes_problems(name, path.read_bytes())
+    if raw is None:
         return None, problems
-    head_problems, header = _header(name, text, expected)
+    head_problems, header = _header(name, raw, expected)
     problems += head_problems
     if header is None:
         return None, problems
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if len(lines) < 2:
+    n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    if n_lines < 2:
         problems.append(Problem(name, 1, "", "no_rows", "the file has a header but no rows"))
         return None, problems
 
@@ -137,10 +155,10 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
 
     try:
         t = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(raw),
             read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.large_string() for h in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except pa.ArrowInvalid as e:
@@ -148,14 +166,15 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     # pyarrow counts the skipped header too, so its row numbers are editor lines.
     problems += invalid.values()
     skipped = set(invalid)
-    line_numbers = [i for i in range(2, len(lines) + 1) if i not in skipped]
+    line_numbers = np.setdiff1d(np.arange(2, n_lines + 1), np.fromiter(skipped, dtype="int64", count=len(skipped)))
     df = t.to_pandas()
+    del t
     if len(line_numbers) != len(df):
         # A quoted cell spans lines (often a stray quote): let the csv module say where each row starts.
-        df, line_numbers, ragged = _rows_by_csv_module(name, text, header)
+        df, line_numbers, ragged = _rows_by_csv_module(name, raw.decode("utf-8"), header)
         problems += [p for p in ragged if p.line not in skipped]
     df.index = pd.Index(line_numbers, name="line")
-    blank = [i for i in line_numbers if lines[i - 1].strip() == ""]
+    blank = np.intersect1d(_blank_lines(raw), df.index.to_numpy()).tolist()
     for i in blank:
         problems.append(Problem(name, i, "", "blank_line", "blank line", hint="delete the empty line"))
     df = df.drop(index=blank)[expected]
@@ -164,6 +183,11 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
         return None, problems
     typed, cell_problems = _convert(name, df, flds)
     return typed, problems + cell_problems
+
+
+def _blank_lines(raw: bytes) -> list[int]:
+    """Editor line numbers of lines holding nothing but spaces or tabs."""
+    return [raw.count(b"\n", 0, m.start()) + 1 for m in re.finditer(rb"(?m)^[ \t]*$", raw) if m.start() < len(raw)]
 
 
 def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pd.DataFrame, list[int], list[Problem]]:

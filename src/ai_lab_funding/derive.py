@@ -7,13 +7,14 @@ Nothing here judges a figure; it only makes disagreement visible so the rules ca
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import table_schemas as ts
-from .fx import FxTable, RateNotFound
+from .arrow_ops import joined_by_key
+from .fx import FxTable
 from .problems import Problem
 from .reported_values import parse_reported
 
@@ -42,21 +43,14 @@ class Derived:
 
 def _usd(fx: FxTable, amount: pd.Series, currency: pd.Series, on: pd.Series, file: str, column: str,
          problems: list[Problem]) -> tuple[pd.Series, pd.Series, pd.Series]:
-    rates, days, usd = [], [], []
-    for line, a, cur, day in zip(amount.index, amount, currency, on):
-        if pd.isna(a) or pd.isna(cur) or pd.isna(day):
-            rates.append(np.nan), days.append(pd.NaT), usd.append(np.nan)
-            continue
-        try:
-            rate, rate_day = fx.usd_rate(str(cur), day.date())
-        except RateNotFound as e:
-            problems.append(Problem(file, int(line), column, "fx_rate", str(e), str(cur)))
-            rates.append(np.nan), days.append(pd.NaT), usd.append(np.nan)
-            continue
-        rates.append(rate), days.append(pd.Timestamp(rate_day)), usd.append(round(a * rate, 2))
-    idx = amount.index
-    return (pd.Series(rates, index=idx, dtype="float64"), pd.Series(days, index=idx, dtype="datetime64[s]"),
-            pd.Series(usd, index=idx, dtype="float64"))
+    """Rate, rate date and USD value per row; a missing rate is a problem on that row's line."""
+    has = amount.notna() & currency.notna() & on.notna()
+    found = fx.usd_rates(currency.where(has), on.where(has))
+    for line, cur, err in zip(found.index[found["error"].notna()], currency[found["error"].notna()], found["error"].dropna()):
+        problems.append(Problem(file, int(line), column, "fx_rate", err, str(cur)))
+    rate = found["rate"].where(has).astype("float64")
+    usd = (amount.astype("float64") * rate).round(2)
+    return rate, found["rate_date"].where(has).astype("datetime64[s]"), usd.astype("float64")
 
 
 def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
@@ -97,7 +91,7 @@ def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, probl
     inside = inside.sort_values(["claim_id", "announced_on", "round_id"])
     g = inside.groupby("claim_id", sort=False)
     c["rounds_counted"] = c["claim_id"].map(g.size()).fillna(0).astype("Int64")
-    c["round_ids"] = c["claim_id"].map(g["round_id"].agg(";".join)).astype("str")
+    c["round_ids"] = c["claim_id"].map(joined_by_key(inside["claim_id"], inside["round_id"])).astype("str")
     c["rounds_sum_usd"] = c["claim_id"].map(g["amount_usd"].sum()).fillna(0.0).round(2).astype("float64")
     c["difference_usd"] = (c["claimed_amount_usd"] - c["rounds_sum_usd"]).round(2)
     pct = (c["difference_usd"] / c["rounds_sum_usd"].where(c["rounds_sum_usd"] > 0) * 100).round(2)
@@ -126,50 +120,74 @@ def matches(value: np.ndarray, high: np.ndarray, qualifier: np.ndarray, rounding
     return np.where(zero, np.isclose(value, canonical), out)
 
 
-def _canonical(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per (fact_table, fact_id, field) that carries a number: the believed value, its currency and date."""
-    frames = []
+def _canonical(tables: dict[str, pd.DataFrame], reports: pd.DataFrame) -> pd.DataFrame:
+    """For each report, the believed value it is about, that value's currency and the fact's date.
+
+    Looked up by position per (table, field) rather than by a three-column merge, which
+    at a million rounds cost more memory than every table together.
+    """
+    out = pd.DataFrame({"canonical_value": np.nan, "canonical_currency": None, "fact_date": pd.NaT}, index=reports.index)
+    out["canonical_currency"] = out["canonical_currency"].astype(object)
     for (table, fld), ccy_col in NUMERIC_FIELDS.items():
         f = tables[table]
-        frames.append(pd.DataFrame({
-            "fact_table": table, "fact_id": f[ts.primary_key(table)[0]].to_numpy(), "field": fld,
-            "canonical_value": f[fld].to_numpy(dtype="float64"),
-            "canonical_currency": f[ccy_col].to_numpy(dtype=object) if ccy_col in f else None,
-            "fact_date": f[FACT_DATE[table]].to_numpy()}))
-    return pd.concat(frames, ignore_index=True)
+        on = (reports["fact_table"] == table).to_numpy() & (reports["field"] == fld).to_numpy()
+        pos = pd.Index(f[ts.primary_key(table)[0]]).get_indexer(reports["fact_id"][on])
+        found = pos >= 0
+        rows = out.index[on][found]
+        out.loc[rows, "canonical_value"] = f[fld].to_numpy(dtype="float64")[pos[found]]
+        if ccy_col in f:
+            out.loc[rows, "canonical_currency"] = f[ccy_col].to_numpy(dtype=object)[pos[found]]
+        out.loc[rows, "fact_date"] = pd.to_datetime(f[FACT_DATE[table]]).to_numpy()[pos[found]]
+    return out
+
+
+def _parsed(texts: pd.Series) -> pd.DataFrame:
+    """Parse each distinct text once: a million reports repeat far fewer figures."""
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    figs = [parse_reported(str(v)) for v in uniques]
+    cols = {
+        "value": np.array([f.value if f else np.nan for f in figs] + [np.nan], dtype="float64"),
+        "high": np.array([f.high if f and f.high is not None else np.nan for f in figs] + [np.nan], dtype="float64"),
+        "qualifier": np.array([f.qualifier if f else None for f in figs] + [None], dtype=object),
+        "rounding": np.array([f.rounding if f else 0.0 for f in figs] + [0.0], dtype="float64"),
+        "currency": np.array([f.currency if f else None for f in figs] + [None], dtype=object),
+        "parsed": np.array([f is not None for f in figs] + [False], dtype=bool),
+    }
+    # factorize's missing-value code -1 picks the trailing "nothing parsed" entry.
+    return pd.DataFrame({k: v[codes] for k, v in cols.items()}, index=texts.index)
 
 
 def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
     rep = tables["reports"].copy()
-    numeric = pd.Series([k in NUMERIC_FIELDS for k in zip(rep["fact_table"], rep["field"])], index=rep.index)
-    figs = [parse_reported(str(v)) if n else None for v, n in zip(rep["value_as_reported"], numeric)]
-    figs = [replace(f, currency=str(ic), unit="currency") if f is not None and f.currency is None and pd.notna(ic) else f
-            for f, ic in zip(figs, rep["implied_currency"])]
-    for line, v, fig, n, verdict, table, fld in zip(rep.index, rep["value_as_reported"], figs, numeric, rep["verdict"], rep["fact_table"], rep["field"]):
-        if n and fig is None:
-            # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
-            problems.append(Problem(f, int(line), "value_as_reported", "unparseable",
-                                    f"no number found in a report on {table}.{fld}", str(v),
-                                    "write the figure as printed, e.g. '$500 million' or '5亿美元'",
-                                    "error" if verdict == "accepted" else "warning"))
-    value = np.array([f.value if f else np.nan for f in figs], dtype="float64")
-    high = np.array([f.high if f and f.high is not None else np.nan for f in figs], dtype="float64")
-    qualifier = np.array([f.qualifier if f else None for f in figs], dtype=object)
-    rounding = np.array([f.rounding if f else 0.0 for f in figs], dtype="float64")
-    currency = np.array([f.currency if f else None for f in figs], dtype=object)
+    numeric_keys = pd.MultiIndex.from_tuples(list(NUMERIC_FIELDS))
+    numeric = pd.Series(pd.MultiIndex.from_arrays([rep["fact_table"], rep["field"]]).isin(numeric_keys), index=rep.index)
+    parsed = _parsed(rep["value_as_reported"].astype("str").where(numeric))
+    for line, v, verdict, table, fld in rep.loc[numeric & ~parsed["parsed"], ["value_as_reported", "verdict", "fact_table", "field"]].itertuples():
+        # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
+        problems.append(Problem(f, int(line), "value_as_reported", "unparseable",
+                                f"no number found in a report on {table}.{fld}", str(v),
+                                "write the figure as printed, e.g. '$500 million' or '5亿美元'",
+                                "error" if verdict == "accepted" else "warning"))
+    # A figure printed without a currency takes the one the curator says the context implies.
+    implied = parsed["parsed"] & parsed["currency"].isna() & rep["implied_currency"].notna()
+    parsed.loc[implied, "currency"] = rep.loc[implied, "implied_currency"].astype(object)
+    value, high = parsed["value"].to_numpy(), parsed["high"].to_numpy()
+    qualifier, rounding, currency = parsed["qualifier"].to_numpy(), parsed["rounding"].to_numpy(), parsed["currency"].to_numpy()
 
-    facts = rep[["fact_table", "fact_id", "field"]].merge(_canonical(tables), how="left", on=["fact_table", "fact_id", "field"])
+    facts = _canonical(tables, rep)
     canon = facts["canonical_value"].to_numpy(dtype="float64")
     canon_ccy = facts["canonical_currency"].to_numpy(dtype=object)
     day = pd.to_datetime(facts["fact_date"])
     # Convert the reported figure into the believed value's currency at the fact's date.
-    factor = np.ones(len(rep))
-    convert = np.array([bool(a) and isinstance(b, str) and a != b and pd.notna(d) for a, b, d in zip(currency, canon_ccy, day)])
-    for i in np.flatnonzero(convert):
-        try:
-            factor[i] = fx.usd_rate(currency[i], day.iloc[i].date())[0] / fx.usd_rate(canon_ccy[i], day.iloc[i].date())[0]
-        except RateNotFound as e:
-            problems.append(Problem(f, int(rep.index[i]), "value_as_reported", "fx_rate", str(e)))
+    convert = pd.notna(currency) & pd.notna(canon_ccy) & (currency != canon_ccy) & day.notna().to_numpy()
+    sel = pd.Series(convert, index=rep.index)
+    reported_rate = fx.usd_rates(pd.Series(currency, index=rep.index).where(sel), day.where(sel))
+    canon_rate = fx.usd_rates(pd.Series(canon_ccy, index=rep.index).where(sel), day.where(sel))
+    for rates in (reported_rate, canon_rate):
+        for line, err in rates["error"].dropna().items():
+            problems.append(Problem(f, int(line), "value_as_reported", "fx_rate", err))
+    cross = (reported_rate["rate"] / canon_rate["rate"]).to_numpy()
+    factor = np.where(convert & ~np.isnan(cross), cross, 1.0)
     slack = np.where(convert, FX_SLACK, 0.0)
     v, h = value * factor, high * factor
     comparable = ~np.isnan(value) & ~np.isnan(canon)
@@ -224,7 +242,8 @@ def _link_accepted_reports(tables: dict[str, pd.DataFrame]) -> None:
     acc = rep[rep["verdict"] == "accepted"].sort_values("report_id")
     for table in ("companies", "rounds", "metrics", "cumulative_claims"):
         pk = ts.primary_key(table)[0]
-        ids = acc[acc["fact_table"] == table].groupby("fact_id")["report_id"].agg(";".join)
+        on_table = acc[acc["fact_table"] == table]
+        ids = joined_by_key(on_table["fact_id"], on_table["report_id"])
         tables[table] = tables[table].assign(accepted_report_ids=tables[table][pk].map(ids).astype("str"))
 
 

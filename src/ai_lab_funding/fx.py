@@ -62,6 +62,28 @@ class FxTable:
                 continue
         raise RateNotFound(f"no ECB rate for {currency} within {MAX_LOOKBACK_DAYS} days before {on.isoformat()}")
 
+    def usd_rates(self, currency: pd.Series, on: pd.Series) -> pd.DataFrame:
+        """Rates for whole columns: one lookup per distinct (currency, day), not per row.
+
+        Returns `rate`, `rate_date` and `error` (why no rate was found) aligned with the
+        input; rows without a currency or a day get neither a rate nor an error.
+        """
+        keys = pd.DataFrame({"currency": currency.to_numpy(dtype=object), "day": pd.to_datetime(on).to_numpy()})
+        wanted = keys.dropna().drop_duplicates()
+        rates, days, errors = [], [], []
+        for cur, day in zip(wanted["currency"], wanted["day"]):
+            try:
+                rate, rate_day = self.usd_rate(str(cur), pd.Timestamp(day).date())
+                rates.append(rate), days.append(pd.Timestamp(rate_day)), errors.append(None)
+            except RateNotFound as e:
+                rates.append(float("nan")), days.append(pd.NaT), errors.append(str(e))
+        found = wanted.assign(rate=pd.Series(rates, index=wanted.index, dtype="float64"),
+                              rate_date=pd.Series(days, index=wanted.index, dtype="datetime64[s]"),
+                              error=pd.Series(errors, index=wanted.index, dtype=object))
+        out = keys.merge(found, how="left", on=["currency", "day"])
+        out.index = currency.index
+        return out[["rate", "rate_date", "error"]]
+
     def frame(self) -> pd.DataFrame:
         """Every conversion used, in a stable order."""
         rows = [

@@ -7,13 +7,24 @@ nullable integers non-nullable and drops foreign keys. Cross-table rules live in
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from typing import Any
 
-import pandera.pandas as pa
-
 from . import table_schemas as ts
 from .codelists import codes
+
+_PYSPARK_PANDAS_3 = "PySpark does not yet fully support pandas"
+with warnings.catch_warnings():  # see quiet_pyspark_warning
+    warnings.filterwarnings("ignore", message=_PYSPARK_PANDAS_3, category=FutureWarning)
+    import pandera.pandas as pa
+
+
+def quiet_pyspark_warning() -> None:
+    """For the command-line entry points: with pyspark installed, pandera imports pyspark.pandas
+    (on import and again on its first validation), which warns that it does not support
+    pandas 3. Nothing here uses pyspark.pandas (Spark runs through `spark_checks`)."""
+    warnings.filterwarnings("ignore", message=_PYSPARK_PANDAS_3, category=FutureWarning)
 
 # In-memory dtypes: the ones `load()` returns and the build validates.
 DTYPES = {

@@ -20,6 +20,7 @@ from . import atomic_release, paths
 from . import table_schemas as ts
 from .curated_reader import display_path, read_curated
 from .derive import derive
+from .pandera_schema import quiet_pyspark_warning
 from .problems import InvalidData, Problem, errors
 from .release_writer import release_files, write_files
 from .rules import validate_tables
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--curated", type=Path, default=None, help="folder of curated CSVs (default: curated/)")
     parser.add_argument("--no-docs", action="store_true", help="skip the generated documentation (dictionary, figures, README tables)")
     args = parser.parse_args(argv)
+    quiet_pyspark_warning()
     curated = args.curated or paths.curated_dir()
     out = args.out or paths.REPO_ROOT
     start = time.perf_counter()

@@ -17,6 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import table_schemas as ts
+from .arrow_ops import isin
 from .pandera_schema import constraint_message, table_schema
 from .problems import Problem
 
@@ -63,7 +64,7 @@ def _fk_rule(table: str, fk: dict) -> None:
     target, target_col = fk["reference"]["resource"] or table, fk["reference"]["fields"][0]
 
     def check(df: pd.DataFrame, t: Tables) -> pd.Series:
-        return _ok(df, df[col].isna() | df[col].isin(t[target][target_col]))
+        return _ok(df, df[col].isna() | isin(df[col], t[target][target_col]))
 
     RULES.append(Rule(table, col, "foreign_key", f"no {target} row has this {target_col}", check))
 
@@ -85,7 +86,7 @@ def _report_fact(df, t):
     for table in ("companies", "rounds", "metrics", "cumulative_claims"):
         pk = ts.primary_key(table)[0]
         m = df["fact_table"] == table
-        ok[m] = df.loc[m, "fact_id"].isin(t[table][pk])
+        ok[m] = isin(df.loc[m, "fact_id"], t[table][pk])
     return ok
 
 
@@ -102,13 +103,13 @@ def _report_field(df, t):
 
 @rule("investors", "investor_id", "orphan", "no round names this investor and it is no one's parent", severity="warning")
 def _orphan_investor(df, t):
-    used = set(t["round_investors"]["investor_id"]) | set(df["parent_investor_id"].dropna())
-    return _ok(df, df["investor_id"].isin(used))
+    used = pd.concat([t["round_investors"]["investor_id"], df["parent_investor_id"].dropna()])
+    return _ok(df, isin(df["investor_id"], used))
 
 
 @rule("sources", "source_id", "orphan", "no report cites this source", severity="warning")
 def _orphan_source(df, t):
-    return _ok(df, df["source_id"].isin(t["reports"]["source_id"]))
+    return _ok(df, isin(df["source_id"], t["reports"]["source_id"]))
 
 
 @rule("investors", "parent_investor_id", "self_parent", "an investor cannot be its own parent")
@@ -118,21 +119,41 @@ def _self_parent(df, t):
 
 # ---- rounds ---------------------------------------------------------------------------------------
 
-def _leads(df: pd.DataFrame) -> pd.Series:
-    return df["lead_investor_ids"].fillna("").map(lambda s: [x for x in s.split(";") if x])
+def _lead_pairs(rounds: pd.DataFrame) -> pd.DataFrame:
+    """One (round_id, investor_id) row per lead named in `lead_investor_ids`, indexed by round row."""
+    leads = rounds["lead_investor_ids"].str.split(";").explode()
+    leads = leads[leads.notna() & (leads != "")]
+    return pd.DataFrame({"round_id": rounds["round_id"].reindex(leads.index), "investor_id": leads})
+
+
+def _has_pair(rows: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Whether each (round_id, investor_id) of `rows` is among `pairs`."""
+    key = rows["round_id"].astype("str") + "\x1f" + rows["investor_id"].astype("str")
+    return isin(key, pairs["round_id"].astype("str") + "\x1f" + pairs["investor_id"].astype("str"))
 
 
 @rule("rounds", "lead_investor_ids", "lead_not_in_round", "a lead is not in round_investors as lead or co_lead of this round")
 def _lead_listed(df, t):
     ri = t["round_investors"]
-    pairs = set(zip(ri.loc[ri["role"].isin(["lead", "co_lead"]), "round_id"], ri.loc[ri["role"].isin(["lead", "co_lead"]), "investor_id"]))
-    return _ok(df, [all((rid, x) in pairs for x in leads) for rid, leads in zip(df["round_id"], _leads(df))])
+    leads = _lead_pairs(df)
+    missing = leads.index[~_has_pair(leads, ri[ri["role"].isin(["lead", "co_lead"])])]
+    return _ok(df, ~df.index.isin(missing))
 
 
 @rule("round_investors", "role", "lead_not_in_round", "investor is a lead here but not in the round's lead_investor_ids")
 def _lead_declared(df, t):
-    leads = dict(zip(t["rounds"]["round_id"], _leads(t["rounds"])))
-    return _ok(df, [role == "participant" or inv in leads.get(rid, []) for rid, inv, role in zip(df["round_id"], df["investor_id"], df["role"])])
+    return _ok(df, (df["role"] == "participant") | _has_pair(df, _lead_pairs(t["rounds"])))
+
+
+# Dates compared at a precision: a period number that grows with time at that granularity.
+_PERIOD_RANK = {"day": 0, "month": 1, "quarter": 2, "year": 3}
+
+
+def _period_number(d: pd.Series, rank: np.ndarray) -> np.ndarray:
+    d = pd.to_datetime(d)
+    year, month = d.dt.year.to_numpy(dtype="float64"), d.dt.month.to_numpy(dtype="float64")
+    days = (d - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype="float64")
+    return np.select([rank == 3, rank == 2, rank == 1], [year, year * 4 + (month - 1) // 3, year * 12 + month], default=days)
 
 
 @rule("rounds", "announced_on", "before_founding", "round is dated before its company was founded")
@@ -141,16 +162,9 @@ def _after_founding(df, t):
     founded = df["company_id"].map(c["founded_on"])
     prec = df["company_id"].map(c["founded_precision"])
     # Compare at the coarser of the two precisions: a round "in 2021" is fine for a company "founded December 2021".
-    rank = {"day": 0, "month": 1, "quarter": 2, "year": 3}
-    period = {"year": "Y", "quarter": "Q", "month": "M", "day": "D"}
-    ok = []
-    for d, dp, f, p in zip(df["announced_on"], df["date_precision"], founded, prec):
-        if pd.isna(d) or pd.isna(f):
-            ok.append(True)
-            continue
-        coarser = max(str(dp) if isinstance(dp, str) else "day", str(p) if isinstance(p, str) else "day", key=lambda x: rank.get(x, 0))
-        ok.append(pd.Period(d, period[coarser]) >= pd.Period(f, period[coarser]))
-    return _ok(df, ok)
+    rank = np.maximum(df["date_precision"].map(_PERIOD_RANK).fillna(0).to_numpy(), prec.map(_PERIOD_RANK).fillna(0).to_numpy())
+    known = df["announced_on"].notna().to_numpy() & founded.notna().to_numpy()
+    return _ok(df, ~known | (_period_number(df["announced_on"], rank) >= _period_number(founded, rank)))
 
 
 def _to_usd(df: pd.DataFrame, col: str) -> pd.Series:
@@ -272,7 +286,7 @@ def _backed(table: str, column: str, field: str | None) -> None:
     pk = ts.primary_key(table)[0]
 
     def check(df: pd.DataFrame, t: Tables) -> pd.Series:
-        backed = df[pk].isin(_accepted(t, table, field)["fact_id"])
+        backed = isin(df[pk], _accepted(t, table, field)["fact_id"])
         if field is None:
             return _ok(df, backed)
         # A valuation the build derived from the other two figures needs no report of its own.
@@ -293,7 +307,7 @@ for _t, _c, _f in [("rounds", "round_id", None), ("rounds", "amount", "amount"),
 def _claim_reported(df, t):
     # A claim row records what was claimed; its reports judge it, so any verdict will do.
     r = t["reports"]
-    return _ok(df, df["claim_id"].isin(r.loc[r["fact_table"] == "cumulative_claims", "fact_id"]))
+    return _ok(df, isin(df["claim_id"], r.loc[r["fact_table"] == "cumulative_claims", "fact_id"]))
 
 
 @rule("reports", "reason", "reason_required", "a report that is not accepted needs a reason")
@@ -316,7 +330,7 @@ def _accepted_unit_conflict(df, t):
     accepted = set(df.loc[df["verdict"] == "accepted", "report_id"])
     bad = {a for a, b in zip(flags["report_id"], flags["other_report_id"]) if a in accepted and b in accepted}
     bad |= {b for a, b in zip(flags["report_id"], flags["other_report_id"]) if a in accepted and b in accepted}
-    return _ok(df, ~df["report_id"].isin(bad))
+    return _ok(df, ~isin(df["report_id"], bad))
 
 
 # ---- running ----------------------------------------------------------------------------------------------

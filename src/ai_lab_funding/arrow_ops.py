@@ -1,0 +1,45 @@
+"""Column operations done in Arrow, where pandas would loop in Python.
+
+pandas 3's `Series.isin` on Arrow-backed strings builds a Python scalar for every value of
+the lookup set, and a grouped `";".join` runs Python per group. Both are the hot spots of
+validating a million rounds, and pyarrow.compute does each in one vectorised call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _arrow(values: pd.Series | Iterable) -> pa.Array:
+    if isinstance(values, pd.Series):
+        values = values.astype("str") if values.dtype == object else values
+        arr = pa.array(values, from_pandas=True)
+    else:
+        arr = pa.array(list(values), type=pa.string(), from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def isin(values: pd.Series, allowed: pd.Series | Iterable) -> np.ndarray:
+    """True where the value is in `allowed`; missing values are never in it."""
+    arr, allowed_arr = _arrow(values), _arrow(allowed)
+    if arr.type != allowed_arr.type:
+        allowed_arr = allowed_arr.cast(arr.type)
+    found = pc.is_in(arr, value_set=allowed_arr.drop_null(), skip_nulls=True)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def joined_by_key(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:
+    """`values` joined with `sep` per key, in the order given, indexed by key.
+
+    Arrow's hash aggregation keeps the input order within a group when it runs on one
+    thread, so callers sort first and the joined string is deterministic.
+    """
+    table = pa.table({"key": _arrow(keys), "value": _arrow(values)})
+    grouped = table.group_by("key", use_threads=False).aggregate([("value", "list")])
+    joined = pc.binary_join(grouped["value_list"], pa.scalar(sep, type=table["value"].type))
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=pd.Index(grouped["key"].to_numpy(zero_copy_only=False)), dtype="str")

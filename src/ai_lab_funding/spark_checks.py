@@ -1,0 +1,180 @@
+"""The Table Schemas' rules as Spark SQL, for tables bigger than one machine.
+
+Pandera's PySpark backend imports `pyspark.pandas`, which does not import next to pandas 3
+(this project's pin), so the rules are generated here as Spark SQL from the same Table
+Schemas the Pandera schemas come from: types, required, enum, pattern, bounds, lengths,
+ISO code lists, unique columns, primary keys and foreign keys. One pass per table: every
+check becomes a struct in an array, and only the failing ones are exploded into rows.
+
+Works on the curated CSVs (every column a string, so types are checked too) and on the
+typed Parquet release. The cross-field rules of `rules.py` (provenance, lead investors,
+valuation arithmetic) are pandas code and do not run here.
+
+    from pyspark.sql import SparkSession
+    from ai_lab_funding import spark_checks
+    spark = SparkSession.builder.master("local[*]").getOrCreate()
+    failures = spark_checks.validate(spark, spark_checks.read_curated(spark, "curated"))
+    failures.show()   # table, key, column, rule, value
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import table_schemas as ts
+from .codelists import codes
+
+if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[spark]'
+    from pyspark.sql import DataFrame, SparkSession
+
+# The curated reader's shapes, in Java regex (the same text as curated_reader's patterns).
+TYPE_PATTERNS = {"integer": r"^-?\d+$", "number": r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$", "date": r"^\d{4}-\d{2}-\d{2}$"}
+SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
+RESULT_COLUMNS = ("table", "key", "column", "rule", "value")
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    """One rule on one column: `bad` is a Spark SQL boolean, true where a row breaks it."""
+
+    column: str
+    rule: str
+    bad: str
+
+
+def _lit(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _col(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _typed(f: dict[str, Any], string_input: bool) -> str:
+    """The column as its Table Schema type: parsed from text for CSV input, as-is for Parquet."""
+    c = _col(f["name"])
+    if not string_input or f["type"] == "string":
+        return c
+    if f["type"] == "date":
+        return f"try_to_date({c}, 'yyyy-MM-dd')"
+    if f["type"] == "boolean":
+        return f"(CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END)"
+    return f"try_cast({c} AS {SQL_TYPES[f['type']]})"
+
+
+def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]:
+    """Every constraint of one Table Schema field, as SQL over its table."""
+    name, c, k = f["name"], _col(f["name"]), ts.constraints(f)
+    v = _typed(f, string_input)
+    present = f"{c} IS NOT NULL"
+    out: list[SqlCheck] = []
+    if k.get("required"):
+        out.append(SqlCheck(name, "required", f"{c} IS NULL"))
+    if string_input and f["type"] in TYPE_PATTERNS:
+        out.append(SqlCheck(name, "type", f"{present} AND NOT ({c} RLIKE {_lit(TYPE_PATTERNS[f['type']])})"))
+    if string_input and f["type"] in ("date", "boolean"):
+        out.append(SqlCheck(name, "type", f"{present} AND {v} IS NULL" + (f" AND {c} RLIKE {_lit(TYPE_PATTERNS['date'])}"
+                                                                          if f["type"] == "date" else "")))
+    if "enum" in k:
+        out.append(SqlCheck(name, "enum", f"{present} AND {c} NOT IN ({', '.join(_lit(str(e)) for e in k['enum'])})"))
+    if "pattern" in k:
+        out.append(SqlCheck(name, "pattern", f"{present} AND NOT ({c} RLIKE {_lit(k['pattern'])})"))
+    if "x-codelist" in f:
+        out.append(SqlCheck(name, "codelist", f"{present} AND {c} NOT IN ({', '.join(_lit(x) for x in sorted(codes(f['x-codelist'])))})"))
+    for key, op in (("minimum", "<"), ("exclusiveMinimum", "<="), ("maximum", ">"), ("exclusiveMaximum", ">=")):
+        if key in k:
+            out.append(SqlCheck(name, "minimum" if "inimum" in key else "maximum", f"{v} {op} {_lit(k[key])}"))
+    if "minLength" in k:
+        out.append(SqlCheck(name, "minLength", f"length({c}) < {k['minLength']}"))
+    if "maxLength" in k:
+        out.append(SqlCheck(name, "maxLength", f"length({c}) > {k['maxLength']}"))
+    if k.get("unique"):
+        out.append(SqlCheck(name, "unique", f"{present} AND count(1) OVER (PARTITION BY {c}) > 1"))
+    return out
+
+
+def table_query(table: str, views: dict[str, str], columns: dict[str, str], curated: bool = True) -> str:
+    """One SELECT over `views[table]` returning a row per failed check.
+
+    `columns` maps each present column to its Spark type name ("string", "date", ...), so
+    text input is type-checked and typed input is used as it is.
+    """
+    flds = [f for f in (ts.curated_fields(table) if curated else ts.fields(table)) if f["name"] in columns]
+    checks: list[SqlCheck] = []
+    for f in flds:
+        checks += field_checks(f, string_input=columns[f["name"]] == "string")
+    pk = ts.primary_key(table)
+    if len(pk) > 1:
+        present = " AND ".join(f"{_col(p)} IS NOT NULL" for p in pk)
+        checks.append(SqlCheck("+".join(pk), "duplicate_key", f"{present} AND count(1) OVER (PARTITION BY {', '.join(map(_col, pk))}) > 1"))
+    elif pk and not ts.constraints(ts.field(table, pk[0])).get("unique"):  # a unique column already says it
+        checks.append(SqlCheck(pk[0], "duplicate_key", f"{_col(pk[0])} IS NOT NULL AND count(1) OVER (PARTITION BY {_col(pk[0])}) > 1"))
+    # Window conditions are computed in an inner SELECT; the joins for foreign keys come after.
+    inner = [f"coalesce({ch.bad}, false) AS __bad{i}" for i, ch in enumerate(checks)]
+    joins, structs = [], []
+    for i, ch in enumerate(checks):
+        value = " || ' + ' || ".join(f"coalesce(CAST(t.{_col(p)} AS STRING), '')" for p in pk) if ch.rule == "duplicate_key" and len(pk) > 1 \
+            else f"CAST(t.{_col(ch.column)} AS STRING)"
+        structs.append(f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, 'value', {value}, 'bad', t.__bad{i})")
+    for j, fk in enumerate(ts.foreign_keys(table)):
+        col, ref = fk["fields"][0], fk["reference"]
+        if col not in columns:
+            continue
+        target = views.get(ref["resource"] or table)
+        if target is None:
+            continue
+        joins.append(f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} ON t.{_col(col)} = fk{j}.k")
+        structs.append(f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', 'value', CAST(t.{_col(col)} AS STRING), "
+                       f"'bad', t.{_col(col)} IS NOT NULL AND fk{j}.k IS NULL)")
+    key = " || ' + ' || ".join(f"coalesce(CAST(t.{_col(p)} AS STRING), '')" for p in pk) or "''"
+    failed = f"filter(array({', '.join(structs)}), x -> x.bad)"
+    return (f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, c.value AS value FROM ("
+            f"SELECT {key} AS key, explode({failed}) AS c "
+            f"FROM (SELECT *, {', '.join(inner) or 'false AS __none'} FROM {views[table]}) t {' '.join(joins)})")
+
+
+def read_curated(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
+    """The curated CSVs of `folder` as Spark DataFrames of strings (empty cell = null)."""
+    folder = Path(folder)
+    return {t: spark.read.csv(str(folder / f"{t}.csv"), header=True, inferSchema=False, escape='"', encoding="UTF-8")
+            for t in ts.curated_tables()}
+
+
+def read_release(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
+    """The Parquet release of `folder` (the one holding datapackage.json) as typed DataFrames."""
+    folder = Path(folder)
+    return {t: spark.read.parquet(str(folder / "data" / f"{t}.parquet")) for t in ts.table_names()}
+
+
+def missing_columns(frames: dict[str, DataFrame], curated: bool = True) -> list[tuple[str, str]]:
+    """(table, column) pairs the schemas require but a DataFrame lacks."""
+    out = []
+    for table, df in frames.items():
+        have = set(df.columns)
+        out += [(table, f["name"]) for f in (ts.curated_fields(table) if curated else ts.fields(table)) if f["name"] not in have]
+    return out
+
+
+def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = True) -> DataFrame:
+    """Every failed check of every table, as one DataFrame of (table, key, column, rule, value).
+
+    `curated=False` checks a release, derived columns included. Missing columns are
+    reported as rule `missing_column` rather than failing the query.
+    """
+    views = {}
+    for table, df in frames.items():
+        views[table] = f"alf_{table}"
+        df.createOrReplaceTempView(views[table])
+    queries = [table_query(t, views, {f.name: f.dataType.typeName() for f in df.schema.fields}, curated) for t, df in frames.items()]
+    result = spark.sql(" UNION ALL ".join(f"({q})" for q in queries))
+    missing = missing_columns(frames, curated)
+    if missing:
+        result = result.unionByName(spark.createDataFrame([(t, "", c, "missing_column", None) for t, c in missing],
+                                                          "`table` string, key string, `column` string, rule string, value string"))
+    return result
