@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests build.py bench
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests build.py
+	$(BIN)/ruff check src tests build.py bench
 	$(BIN)/python build.py --check
 	$(BIN)/frictionless validate datapackage.json
 	$(BIN)/python -m pytest

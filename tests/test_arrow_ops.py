@@ -1,0 +1,21 @@
+"""Arrow replacements for pandas' slow paths give the answers pandas gives."""
+
+import pandas as pd
+
+from ai_lab_funding.arrow_ops import isin, joined_by_key
+
+
+def test_isin_matches_pandas_and_never_matches_missing():
+    values = pd.Series(["a", None, "c", "b", "a"], dtype="str")
+    allowed = pd.Series(["a", "b", None], dtype="str")
+    assert isin(values, allowed).tolist() == [True, False, False, True, True]
+    assert isin(values, {"c"}).tolist() == values.isin(["c"]).tolist()
+    assert isin(values, []).tolist() == [False] * 5
+
+
+def test_joined_by_key_keeps_the_given_order_per_key():
+    keys = pd.Series(["k2", "k1", "k2", "k1", "k3"], dtype="str")
+    vals = pd.Series(["b", "z", "a", "y", "x"], dtype="str")
+    out = joined_by_key(keys, vals)
+    assert out.to_dict() == {"k2": "b;a", "k1": "z;y", "k3": "x"}
+    assert pd.Series(["k1", "k9"]).map(out).tolist()[0] == "z;y"
