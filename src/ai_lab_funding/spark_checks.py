@@ -110,17 +110,16 @@ def table_query(table: str, views: dict[str, str], columns: dict[str, str], cura
     for f in flds:
         checks += field_checks(f, string_input=columns[f["name"]] == "string")
     pk = ts.primary_key(table)
-    if len(pk) > 1:
+    key = " || ' + ' || ".join(f"coalesce(CAST(t.{_col(p)} AS STRING), '')" for p in pk) or "''"
+    # A one-column key that is also `unique` is already reported by that column's check.
+    if pk and not (len(pk) == 1 and ts.constraints(ts.field(table, pk[0])).get("unique")):
         present = " AND ".join(f"{_col(p)} IS NOT NULL" for p in pk)
         checks.append(SqlCheck("+".join(pk), "duplicate_key", f"{present} AND count(1) OVER (PARTITION BY {', '.join(map(_col, pk))}) > 1"))
-    elif pk and not ts.constraints(ts.field(table, pk[0])).get("unique"):  # a unique column already says it
-        checks.append(SqlCheck(pk[0], "duplicate_key", f"{_col(pk[0])} IS NOT NULL AND count(1) OVER (PARTITION BY {_col(pk[0])}) > 1"))
     # Window conditions are computed in an inner SELECT; the joins for foreign keys come after.
     inner = [f"coalesce({ch.bad}, false) AS __bad{i}" for i, ch in enumerate(checks)]
     joins, structs = [], []
     for i, ch in enumerate(checks):
-        value = " || ' + ' || ".join(f"coalesce(CAST(t.{_col(p)} AS STRING), '')" for p in pk) if ch.rule == "duplicate_key" and len(pk) > 1 \
-            else f"CAST(t.{_col(ch.column)} AS STRING)"
+        value = key if ch.rule == "duplicate_key" else f"CAST(t.{_col(ch.column)} AS STRING)"
         structs.append(f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, 'value', {value}, 'bad', t.__bad{i})")
     for j, fk in enumerate(ts.foreign_keys(table)):
         col, ref = fk["fields"][0], fk["reference"]
@@ -132,7 +131,6 @@ def table_query(table: str, views: dict[str, str], columns: dict[str, str], cura
         joins.append(f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} ON t.{_col(col)} = fk{j}.k")
         structs.append(f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', 'value', CAST(t.{_col(col)} AS STRING), "
                        f"'bad', t.{_col(col)} IS NOT NULL AND fk{j}.k IS NULL)")
-    key = " || ' + ' || ".join(f"coalesce(CAST(t.{_col(p)} AS STRING), '')" for p in pk) or "''"
     failed = f"filter(array({', '.join(structs)}), x -> x.bad)"
     return (f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, c.value AS value FROM ("
             f"SELECT {key} AS key, explode({failed}) AS c "
