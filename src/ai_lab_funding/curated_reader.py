@@ -23,9 +23,6 @@ from .pandera_schema import DTYPES
 from .problems import Problem
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_INT = r"^-?\d+$"
-_NUM = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _number_hint(value: str) -> str:
@@ -230,14 +227,14 @@ def _convert(name: str, df: pd.DataFrame, flds: list[dict]) -> tuple[pd.DataFram
                                         "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40]))
             out[col] = s.where(present, None).astype(DTYPES["string"])
         elif kind in ("integer", "number"):
-            ok = s.str.fullmatch(_INT if kind == "integer" else _NUM)
+            ok = s.str.fullmatch(ts.TEXT_PATTERNS[kind])
             for line, v in s[present & ~ok].items():
                 hint = _number_hint(v)
                 problems.append(Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint))
             num = pd.to_numeric(s.where(present & ok), errors="coerce")
             out[col] = num.astype(DTYPES[kind]) if kind == "integer" else num.astype("float64")
         elif kind == "date":
-            shaped = s.str.fullmatch(_DATE)
+            shaped = s.str.fullmatch(ts.TEXT_PATTERNS["date"])
             for line, v in s[present & ~shaped].items():
                 problems.append(Problem(name, line, col, "date_format", "not a date in YYYY-MM-DD form", v, _date_hint(v)))
             parsed = pd.to_datetime(s.where(present & shaped), format="%Y-%m-%d", errors="coerce")

@@ -29,8 +29,6 @@ from .codelists import codes
 if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[spark]'
     from pyspark.sql import DataFrame, SparkSession
 
-# The curated reader's shapes, in Java regex (the same text as curated_reader's patterns).
-TYPE_PATTERNS = {"integer": r"^-?\d+$", "number": r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$", "date": r"^\d{4}-\d{2}-\d{2}$"}
 SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
 RESULT_COLUMNS = ("table", "key", "column", "rule", "value")
 
@@ -76,10 +74,10 @@ def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]
     out: list[SqlCheck] = []
     if k.get("required"):
         out.append(SqlCheck(name, "required", f"{c} IS NULL"))
-    if string_input and f["type"] in TYPE_PATTERNS:
-        out.append(SqlCheck(name, "type", f"{present} AND NOT ({c} RLIKE {_lit(TYPE_PATTERNS[f['type']])})"))
+    if string_input and f["type"] in ts.TEXT_PATTERNS:
+        out.append(SqlCheck(name, "type", f"{present} AND NOT ({c} RLIKE {_lit(ts.TEXT_PATTERNS[f['type']])})"))
     if string_input and f["type"] in ("date", "boolean"):
-        out.append(SqlCheck(name, "type", f"{present} AND {v} IS NULL" + (f" AND {c} RLIKE {_lit(TYPE_PATTERNS['date'])}"
+        out.append(SqlCheck(name, "type", f"{present} AND {v} IS NULL" + (f" AND {c} RLIKE {_lit(ts.TEXT_PATTERNS['date'])}"
                                                                           if f["type"] == "date" else "")))
     if "enum" in k:
         out.append(SqlCheck(name, "enum", f"{present} AND {c} NOT IN ({', '.join(_lit(str(e)) for e in k['enum'])})"))

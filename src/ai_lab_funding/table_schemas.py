@@ -9,6 +9,10 @@ from typing import Any
 
 from . import paths
 
+# How a value of each Table Schema type is written in a curated CSV cell (the curated reader
+# and the Spark checks both test cells against these; Java and Python read them alike).
+TEXT_PATTERNS = {"integer": r"^-?\d+$", "number": r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$", "date": r"^\d{4}-\d{2}-\d{2}$"}
+
 # Order of tables in the release: referenced tables before those that reference them.
 TABLE_ORDER = (
     "companies", "investors", "rounds", "round_investors", "metrics",
