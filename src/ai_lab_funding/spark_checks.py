@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[s
     from pyspark.sql import DataFrame, SparkSession
 
 SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
-RESULT_COLUMNS = ("table", "key", "column", "rule", "value")
 
 
 @dataclass(frozen=True)
