@@ -1,20 +1,37 @@
 """Each cross-field and cross-table rule, shown failing on a fixture with exactly that defect."""
 
+import pytest
 from conftest import add_row, edit, find, problems_of
 
 ROUNDS = "curated/rounds.csv"
 R1 = ("round_id", "moonshot-ai-2025-12-series-c")
 R2 = ("round_id", "moonshot-ai-2026-02-expansion")
+REPORT = ("report_id", "seed-000-kimi-700m-02")
+X10 = ("report_id", "seed-001-itiger-kimi-7b-02")
+GROWTH = ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11")
 
 
-def test_round_with_unknown_company(curated):
-    line = edit(curated, "rounds", R1, "company_id", "moonshot")
-    find(problems_of(curated), "foreign_key", file=ROUNDS, line=line, column="company_id")
+# One edited cell breaks one rule, reported on that row: (table, key, column, new value, rule, column reported).
+SINGLE_CELL = [
+    pytest.param("rounds", R1, "company_id", "moonshot", "foreign_key", "company_id", id="round_with_unknown_company"),
+    pytest.param("rounds", R2, "extension_of", "moonshot-ai-2099-01-nothing", "foreign_key", "extension_of", id="extension_of_unknown_round"),
+    pytest.param("reports", REPORT, "field", "amount_in_words", "unknown_field", "field", id="report_on_unknown_field"),
+    pytest.param("rounds", R1, "lead_investor_ids", "idg-capital", "lead_not_in_round", "lead_investor_ids", id="lead_missing_from_round_investors"),
+    pytest.param("rounds", R1, "announced_on", "2023-02-15", "before_founding", "announced_on", id="round_before_company_founded"),
+    pytest.param("rounds", R1, "post_money_valuation", "400000000", "post_below_amount", "post_money_valuation", id="post_money_below_amount"),
+    pytest.param("rounds", R1, "pre_money_valuation", "3000000000", "pre_plus_amount", "post_money_valuation", id="post_is_not_pre_plus_amount"),
+    pytest.param("rounds", R1, "currency", "", "currency_with_amount", "currency", id="amount_without_currency"),
+    pytest.param("reports", X10, "reason", "", "reason_required", "reason", id="rejection_needs_a_reason"),
+    pytest.param("metrics", GROWTH, "currency", "USD", "currency_with_unit", "currency", id="metric_currency_follows_unit"),
+    pytest.param("metrics", GROWTH, "value", "-170", "percent_range", "value", id="percentage_out_of_range"),
+    pytest.param("rounds", R1, "announced_on", "2099-01-01", "future_date", "announced_on", id="future_date"),
+]
 
 
-def test_extension_of_unknown_round(curated):
-    line = edit(curated, "rounds", R2, "extension_of", "moonshot-ai-2099-01-nothing")
-    find(problems_of(curated), "foreign_key", file=ROUNDS, line=line, column="extension_of")
+@pytest.mark.parametrize(("table", "key", "column", "value", "rule", "reported"), SINGLE_CELL)
+def test_one_bad_cell_is_named(curated, table, key, column, value, rule, reported):
+    line = edit(curated, table, key, column, value)
+    find(problems_of(curated), rule, file=f"curated/{table}.csv", line=line, column=reported)
 
 
 def test_round_investor_dangling_both_ways(curated):
@@ -40,24 +57,9 @@ def test_report_to_unknown_source_and_fact(curated):
     find(ps, "foreign_key", file="curated/reports.csv", line=line, column="fact_id")
 
 
-def test_report_on_unknown_field(curated):
-    line = edit(curated, "reports", ("report_id", "seed-000-kimi-700m-02"), "field", "amount_in_words")
-    find(problems_of(curated), "unknown_field", file="curated/reports.csv", line=line, column="field")
-
-
-def test_lead_missing_from_round_investors(curated):
-    line = edit(curated, "rounds", R1, "lead_investor_ids", "idg-capital")
-    find(problems_of(curated), "lead_not_in_round", file=ROUNDS, line=line, column="lead_investor_ids")
-
-
 def test_lead_role_not_declared_on_round(curated):
     line = add_row(curated, "round_investors", round_id=R1[1], investor_id="5y-capital", role="lead")
     find(problems_of(curated), "lead_not_in_round", file="curated/round_investors.csv", line=line, column="role")
-
-
-def test_round_before_company_founded(curated):
-    line = edit(curated, "rounds", R1, "announced_on", "2023-02-15")
-    find(problems_of(curated), "before_founding", file=ROUNDS, line=line, column="announced_on")
 
 
 def test_round_in_founding_month_is_fine(curated):
@@ -74,21 +76,6 @@ def problems_of_or_none(folder):
     except InvalidData as e:
         return e.problems
     return []
-
-
-def test_post_money_below_amount(curated):
-    line = edit(curated, "rounds", R1, "post_money_valuation", "400000000")
-    find(problems_of(curated), "post_below_amount", file=ROUNDS, line=line, column="post_money_valuation")
-
-
-def test_post_is_not_pre_plus_amount(curated):
-    line = edit(curated, "rounds", R1, "pre_money_valuation", "3000000000")
-    find(problems_of(curated), "pre_plus_amount", file=ROUNDS, line=line, column="post_money_valuation")
-
-
-def test_amount_without_currency(curated):
-    line = edit(curated, "rounds", R1, "currency", "")
-    find(problems_of(curated), "currency_with_amount", file=ROUNDS, line=line, column="currency")
 
 
 def test_usd_amount_must_follow_rate():
@@ -128,26 +115,6 @@ def test_two_accepted_reports_ten_times_apart(curated):
     ps = problems_of(curated)
     find(ps, "accepted_mismatch", line=line)
     find(ps, "accepted_unit_conflict", line=line)
-
-
-def test_rejection_needs_a_reason(curated):
-    line = edit(curated, "reports", ("report_id", "seed-001-itiger-kimi-7b-02"), "reason", "")
-    find(problems_of(curated), "reason_required", file="curated/reports.csv", line=line, column="reason")
-
-
-def test_metric_currency_follows_unit(curated):
-    line = edit(curated, "metrics", ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11"), "currency", "USD")
-    find(problems_of(curated), "currency_with_unit", file="curated/metrics.csv", line=line, column="currency")
-
-
-def test_percentage_out_of_range(curated):
-    line = edit(curated, "metrics", ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11"), "value", "-170")
-    find(problems_of(curated), "percent_range", file="curated/metrics.csv", line=line, column="value")
-
-
-def test_future_date(curated):
-    line = edit(curated, "rounds", R1, "announced_on", "2099-01-01")
-    find(problems_of(curated), "future_date", file=ROUNDS, line=line, column="announced_on")
 
 
 def test_orphan_source_is_only_a_warning(curated):
