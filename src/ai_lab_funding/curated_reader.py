@@ -11,15 +11,16 @@ import codecs
 import csv
 import io
 import re
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import table_schemas as ts
-from .pandera_schema import DTYPES
 from .problems import Problem
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -163,31 +164,42 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     # pyarrow counts the skipped header too, so its row numbers are editor lines.
     problems += invalid.values()
     skipped = set(invalid)
-    line_numbers = np.setdiff1d(np.arange(2, n_lines + 1), np.fromiter(skipped, dtype="int64", count=len(skipped)))
-    df = t.to_pandas()
-    del t
-    if len(line_numbers) != len(df):
+    line_numbers = np.arange(2, n_lines + 1)
+    if skipped:
+        line_numbers = line_numbers[~np.isin(line_numbers, list(skipped))]
+    if len(line_numbers) != t.num_rows:
         # A quoted cell spans lines (often a stray quote): let the csv module say where each row starts.
-        df, line_numbers, ragged = _rows_by_csv_module(name, raw.decode("utf-8"), header)
+        t, line_numbers, ragged = _rows_by_csv_module(name, raw.decode("utf-8"), header)
         problems += [p for p in ragged if p.line not in skipped]
-    df.index = pd.Index(line_numbers, name="line")
-    blank = np.intersect1d(_blank_lines(raw), df.index.to_numpy()).tolist()
-    for i in blank:
-        problems.append(Problem(name, i, "", "blank_line", "blank line", hint="delete the empty line"))
-    df = df.drop(index=blank)[expected]
-    if df.empty:
+    blank = np.isin(line_numbers, _blank_lines(raw))
+    del raw
+    if blank.any():
+        problems += [Problem(name, int(i), "", "blank_line", "blank line", hint="delete the empty line") for i in line_numbers[blank]]
+        t, line_numbers = t.filter(pa.array(~blank)), line_numbers[~blank]
+    if t.num_rows == 0:
         problems.append(Problem(name, 1, "", "no_rows", "the file has a header but no rows"))
         return None, problems
-    typed, cell_problems = _convert(name, df, flds)
+    typed, cell_problems = _convert(name, t.select(expected), line_numbers, flds)
     return typed, problems + cell_problems
 
 
 def _blank_lines(raw: bytes) -> list[int]:
-    """Editor line numbers of lines holding nothing but spaces or tabs."""
-    return [raw.count(b"\n", 0, m.start()) + 1 for m in re.finditer(rb"(?m)^[ \t]*$", raw) if m.start() < len(raw)]
+    """Editor line numbers of lines (after the header) holding nothing but spaces or tabs.
+
+    The search starts at each newline, so a big file costs one scan; the end of a file that
+    ends with a newline is not a line.
+    """
+    found, line, counted_to = [], 1, 0
+    for m in re.finditer(rb"\n([ \t]*)(?=\n|\Z)", raw):
+        if m.end() == len(raw) and not m.group(1):
+            break
+        line += raw.count(b"\n", counted_to, m.start()) + 1
+        counted_to = m.start() + 1
+        found.append(line)
+    return found
 
 
-def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pd.DataFrame, list[int], list[Problem]]:
+def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pa.Table, np.ndarray, list[Problem]]:
     """Rows with the editor line each starts on, for files whose quoting breaks the line count."""
     reader = csv.reader(io.StringIO(text))
     rows, starts, problems, prev_end = [], [], [], 1
@@ -206,44 +218,72 @@ def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pd.Dat
             starts.append(start)
     except csv.Error as e:
         problems.append(Problem(name, reader.line_num, "", "unreadable", f"CSV cannot be parsed from here on: {e}"))
-    return pd.DataFrame(rows, columns=header, dtype="str"), starts, problems
+    table = pa.table({h: pa.array([r[i] for r in rows], pa.large_string()) for i, h in enumerate(header)})
+    return table, np.asarray(starts, dtype="int64"), problems
 
 
-def _convert(name: str, df: pd.DataFrame, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
+def _cells(s: pa.Array, lines: np.ndarray, mask: pa.Array) -> list[tuple[int, str]]:
+    """(editor line, text) of the cells where `mask` holds; problems are few, so Python is fine here."""
+    return [(int(lines[i]), s[int(i)].as_py()) for i in np.flatnonzero(mask.to_numpy(zero_copy_only=False))]
+
+
+def _valid_days(text: pa.Array) -> pa.Array:
+    """True where a YYYY-MM-DD text names a real calendar day (proleptic Gregorian, as pandas reads it)."""
+    def part(start: int, stop: int) -> np.ndarray:
+        return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64()).to_numpy()
+    year, month, day = part(0, 4), part(5, 7), part(8, 10)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
+    return pa.array((month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days))
+
+
+# Integers of more digits than this may not fit in 64 bits.
+_MAX_INT_DIGITS = 18
+_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+
+
+def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Typed columns and every cell defect, computed on the Arrow columns (one pass of C loops per check)."""
     problems: list[Problem] = []
-    out: dict[str, pd.Series] = {}
+    out: dict[str, pa.Array] = {}
     for f in flds:
-        col, s = f["name"], df[f["name"]].astype(str)
-        present = s != ""
+        col, kind = f["name"], f["type"]
+        s = t.column(col).combine_chunks()
+        cells = partial(_cells, s, lines)
+
+        present = pc.not_equal(s, "")
         # A line break inside a quoted cell shifts every later line number: refuse it.
-        for line, v in s[s.str.contains("\n", regex=False)].items():
+        for line, v in cells(pc.match_substring(s, "\n")):
             problems.append(Problem(name, line, col, "line_break", "cell contains a line break", v[:40]))
-        kind = f["type"]
         if kind == "string":
-            for line, v in s[present & (s != s.str.strip())].items():
+            for line, v in cells(pc.and_(present, pc.not_equal(s, pc.utf8_trim_whitespace(s)))):
                 problems.append(Problem(name, line, col, "whitespace", "leading or trailing whitespace", v, "trim the cell"))
-            for line, v in s[present & s.str.startswith(FORMULA_START)].items():
+            for line, v in cells(pc.match_substring_regex(s, "^[=+\\-@\t\r]")):
                 problems.append(Problem(name, line, col, "formula_injection",
                                         "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40]))
-            out[col] = s.where(present, None).astype(DTYPES["string"])
+            out[col] = pc.if_else(present, s, None)
         elif kind in ("integer", "number"):
-            ok = s.str.fullmatch(ts.TEXT_PATTERNS[kind])
-            for line, v in s[present & ~ok].items():
-                hint = _number_hint(v)
+            ok = pc.match_substring_regex(s, ts.TEXT_PATTERNS[kind])
+            if kind == "integer":
+                ok = pc.and_(ok, pc.less_equal(pc.utf8_length(pc.utf8_ltrim(s, "-")), _MAX_INT_DIGITS))
+            for line, v in cells(pc.and_(present, pc.invert(ok))):
+                hint = _number_hint(v) or ("too large for a 64-bit integer" if re.fullmatch(r"-?\d+", v) else "")
                 problems.append(Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint))
-            num = pd.to_numeric(s.where(present & ok), errors="coerce")
-            out[col] = num.astype(DTYPES[kind]) if kind == "integer" else num.astype("float64")
+            out[col] = pc.cast(pc.if_else(pc.and_(present, ok), s, None), pa.int64() if kind == "integer" else pa.float64())
         elif kind == "date":
-            shaped = s.str.fullmatch(ts.TEXT_PATTERNS["date"])
-            for line, v in s[present & ~shaped].items():
+            shaped = pc.match_substring_regex(s, ts.TEXT_PATTERNS["date"])
+            for line, v in cells(pc.and_(present, pc.invert(shaped))):
                 problems.append(Problem(name, line, col, "date_format", "not a date in YYYY-MM-DD form", v, _date_hint(v)))
-            parsed = pd.to_datetime(s.where(present & shaped), format="%Y-%m-%d", errors="coerce")
-            for line, v in s[present & shaped & parsed.isna()].items():
+            shaped_text = pc.if_else(shaped, s, "1970-01-01")
+            real = pc.and_(shaped, _valid_days(shaped_text))
+            for line, v in cells(pc.and_(shaped, pc.invert(real))):
                 problems.append(Problem(name, line, col, "impossible_date", "no such calendar date", v))
-            out[col] = parsed.astype(DTYPES["date"])
+            out[col] = pc.cast(pc.cast(pc.if_else(real, s, None), pa.date32()), pa.timestamp("s"))
         elif kind == "boolean":
-            ok = s.isin(["true", "false"])
-            for line, v in s[present & ~ok].items():
+            ok = pc.is_in(s, pa.array(["true", "false"], pa.large_string()))
+            for line, v in cells(pc.and_(present, pc.invert(ok))):
                 problems.append(Problem(name, line, col, "type", "booleans are written true or false", v))
-            out[col] = s.map({"true": True, "false": False}).astype("boolean")
-    return pd.DataFrame(out, index=df.index), problems
+            out[col] = pc.if_else(ok, pc.equal(s, "true"), None)
+    frame = pa.table(out).to_pandas(types_mapper=_TO_PANDAS)
+    frame.index = pd.Index(lines, name="line")
+    return frame, problems
