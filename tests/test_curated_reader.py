@@ -94,3 +94,21 @@ def test_stray_quote_spanning_lines_keeps_line_numbers(tmp_path):
 def test_stray_carriage_return(tmp_path):
     _, problems = read(tmp_path, HEADER.replace("company_id", "company\r_id") + GOOD)
     assert (1, "") in rule_at(problems, "carriage_return")
+
+
+def test_integer_and_boolean_cells_are_typed_or_named():
+    # No curated table has these types yet; a schema that adds one gets the same care.
+    import numpy as np
+    import pyarrow as pa
+
+    from ai_lab_funding.curated_reader import _convert
+
+    cells = pa.table({"n": pa.array(["12", "", "99999999999999999999", "1.5"], pa.large_string()),
+                      "b": pa.array(["true", "false", "", "yes"], pa.large_string())})
+    flds = [{"name": "n", "type": "integer"}, {"name": "b", "type": "boolean"}]
+    df, problems = _convert("t.csv", cells, np.array([2, 3, 4, 5]), flds)
+    assert df["n"].dtype == "Int64" and df["n"].tolist()[0] == 12 and df["n"].isna().tolist() == [False, True, True, True]
+    assert df["b"].dtype == "boolean" and df["b"].tolist()[:2] == [True, False] and df["b"].isna().tolist()[2:] == [True, True]
+    found = {(p.line, p.column, p.rule) for p in problems}
+    assert found == {(4, "n", "type"), (5, "n", "type"), (5, "b", "type")}
+    assert "64-bit" in next(p.hint for p in problems if p.line == 4)

@@ -180,6 +180,9 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
         problems.append(Problem(name, 1, "", "no_rows", "the file has a header but no rows"))
         return None, problems
     typed, cell_problems = _convert(name, t.select(expected), line_numbers, flds)
+    del t
+    # Arrow's allocator keeps freed buffers for reuse; hand the file's worth back before the next table.
+    pa.default_memory_pool().release_unused()
     return typed, problems + cell_problems
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import table_schemas as ts
-from .arrow_ops import joined_by_key
+from .arrow_ops import joined_by_key, labels
 from .fx import FxTable
 from .problems import Problem
 from .reported_values import parse_reported
@@ -54,7 +55,7 @@ def _usd(fx: FxTable, amount: pd.Series, currency: pd.Series, on: pd.Series, fil
 
 
 def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    r = rounds.copy()
+    r = rounds.copy(deep=False)
     pre, post, amount = r["pre_money_valuation"], r["post_money_valuation"], r["amount"]
     same_ccy = r["valuation_currency"] == r["currency"]
     implied_post = post.isna() & pre.notna() & amount.notna() & same_ccy
@@ -73,7 +74,7 @@ def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem], f:
 
 
 def derive_metrics(metrics: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    m = metrics.copy()
+    m = metrics.copy(deep=False)
     money = m["value"].where(m["unit"] == "currency")
     _, _, m["value_usd"] = _usd(fx, money, m["currency"], m["period_end"], f, "currency", problems)
     return m
@@ -81,7 +82,7 @@ def derive_metrics(metrics: pd.DataFrame, fx: FxTable, problems: list[Problem], 
 
 def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, problems: list[Problem],
                   f: str) -> pd.DataFrame:
-    c = claims.copy()
+    c = claims.copy(deep=False)
     _, _, c["claimed_amount_usd"] = _usd(fx, c["claimed_amount"], c["currency"], c["window_end"],
                                          f, "currency", problems)
     counted = rounds.loc[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna(), ["company_id", "round_id", "announced_on", "amount_usd"]]
@@ -120,25 +121,29 @@ def matches(value: np.ndarray, high: np.ndarray, qualifier: np.ndarray, rounding
     return np.where(zero, np.isclose(value, canonical), out)
 
 
-def _canonical(tables: dict[str, pd.DataFrame], reports: pd.DataFrame) -> pd.DataFrame:
+def _canonical(tables: dict[str, pd.DataFrame], reports: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each report, the believed value it is about, that value's currency and the fact's date.
 
     Looked up by position per (table, field) rather than by a three-column merge, which
     at a million rounds cost more memory than every table together.
     """
-    out = pd.DataFrame({"canonical_value": np.nan, "canonical_currency": None, "fact_date": pd.NaT}, index=reports.index)
-    out["canonical_currency"] = out["canonical_currency"].astype(object)
+    n = len(reports)
+    value = np.full(n, np.nan)
+    currency = np.full(n, None, dtype=object)
+    day = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     for (table, fld), ccy_col in NUMERIC_FIELDS.items():
         f = tables[table]
         on = (reports["fact_table"] == table).to_numpy() & (reports["field"] == fld).to_numpy()
         pos = pd.Index(f[ts.primary_key(table)[0]]).get_indexer(reports["fact_id"][on])
         found = pos >= 0
-        rows = out.index[on][found]
-        out.loc[rows, "canonical_value"] = f[fld].to_numpy(dtype="float64")[pos[found]]
+        rows = np.flatnonzero(on)[found]
+        value[rows] = f[fld].to_numpy(dtype="float64")[pos[found]]
         if ccy_col in f:
-            out.loc[rows, "canonical_currency"] = f[ccy_col].to_numpy(dtype=object)[pos[found]]
-        out.loc[rows, "fact_date"] = pd.to_datetime(f[FACT_DATE[table]]).to_numpy()[pos[found]]
-    return out
+            # Through codes, so a million rows share a handful of currency strings.
+            codes, names = pd.factorize(f[ccy_col])
+            currency[rows] = np.append(np.asarray(names, dtype=object), None)[codes[pos[found]]]
+        day[rows] = pd.to_datetime(f[FACT_DATE[table]]).to_numpy().astype("datetime64[s]")[pos[found]]
+    return value, currency, day
 
 
 def _parsed(texts: pd.Series) -> pd.DataFrame:
@@ -153,12 +158,13 @@ def _parsed(texts: pd.Series) -> pd.DataFrame:
         "currency": np.array([f.currency if f else None for f in figs] + [None], dtype=object),
         "parsed": np.array([f is not None for f in figs] + [False], dtype=bool),
     }
-    # factorize's missing-value code -1 picks the trailing "nothing parsed" entry.
-    return pd.DataFrame({k: v[codes] for k, v in cols.items()}, index=texts.index)
+    # factorize's missing-value code -1 picks the trailing "nothing parsed" entry. Object columns
+    # stay object: pandas 3 would infer Arrow strings and copy every value back out on to_numpy.
+    return pd.DataFrame({k: pd.Series(v[codes], index=texts.index, dtype=v.dtype) for k, v in cols.items()})
 
 
 def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    rep = tables["reports"].copy()
+    rep = tables["reports"].copy(deep=False)
     numeric_keys = pd.MultiIndex.from_tuples(list(NUMERIC_FIELDS))
     numeric = pd.Series(pd.MultiIndex.from_arrays([rep["fact_table"], rep["field"]]).isin(numeric_keys), index=rep.index)
     parsed = _parsed(rep["value_as_reported"].astype("str").where(numeric))
@@ -174,15 +180,13 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
     value, high = parsed["value"].to_numpy(), parsed["high"].to_numpy()
     qualifier, rounding, currency = parsed["qualifier"].to_numpy(), parsed["rounding"].to_numpy(), parsed["currency"].to_numpy()
 
-    facts = _canonical(tables, rep)
-    canon = facts["canonical_value"].to_numpy(dtype="float64")
-    canon_ccy = facts["canonical_currency"].to_numpy(dtype=object)
-    day = pd.to_datetime(facts["fact_date"])
+    canon, canon_ccy, fact_day = _canonical(tables, rep)
+    day = pd.Series(fact_day, index=rep.index)
     # Convert the reported figure into the believed value's currency at the fact's date.
     convert = pd.notna(currency) & pd.notna(canon_ccy) & (currency != canon_ccy) & day.notna().to_numpy()
     sel = pd.Series(convert, index=rep.index)
-    reported_rate = fx.usd_rates(pd.Series(currency, index=rep.index).where(sel), day.where(sel))
-    canon_rate = fx.usd_rates(pd.Series(canon_ccy, index=rep.index).where(sel), day.where(sel))
+    reported_rate = fx.usd_rates(pd.Series(currency, index=rep.index, dtype=object).where(sel), day.where(sel))
+    canon_rate = fx.usd_rates(pd.Series(canon_ccy, index=rep.index, dtype=object).where(sel), day.where(sel))
     for rates in (reported_rate, canon_rate):
         for line, err in rates["error"].dropna().items():
             problems.append(Problem(f, int(line), "value_as_reported", "fx_rate", err))
@@ -195,14 +199,14 @@ def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(comparable & (canon != 0), np.round(mid / canon, 6), np.nan)
     ok = matches(v, h, qualifier, rounding, canon, slack)
-    check = np.where(~numeric.to_numpy(), "not_numeric", np.where(comparable, np.where(ok, "match", "mismatch"), "no_canonical"))
+    outcome = np.select([~numeric.to_numpy(), comparable & ok, comparable], [0, 1, 2], default=3)
     rep["value"], rep["value_high"] = value, high
     rep["currency"] = pd.Series(currency, index=rep.index).astype("str")
     rep["qualifier"] = pd.Series(qualifier, index=rep.index).astype("str")
     rep["canonical_value"] = np.where(comparable, canon, np.nan)
     rep["canonical_currency"] = pd.Series(np.where(comparable, canon_ccy, None), index=rep.index).astype("str")
     rep["ratio_to_canonical"] = ratio
-    rep["check"] = pd.Series(check, index=rep.index).astype("str")
+    rep["check"] = labels(outcome, ["not_numeric", "match", "mismatch", "no_canonical"], rep.index)
     return rep
 
 
@@ -213,33 +217,43 @@ def unit_flags(reports: pd.DataFrame) -> pd.DataFrame:
     """
     r = reports.loc[reports["value"].notna(), ["report_id", "fact_table", "fact_id", "field", "value", "ratio_to_canonical", "verdict", "reason"]]
     # Compare in the believed currency where there is one; `ratio_to_canonical` already is.
-    r = r.assign(cmp=r["ratio_to_canonical"].where(r["ratio_to_canonical"].notna(), r["value"]),
-                 unit_rejected=(r["verdict"] == "rejected") & r["reason"].fillna("").str.startswith("unit_error"))
-    r = r[~r["unit_rejected"] & (r["cmp"] > 0)]
-    pairs = r.merge(r, on=["fact_table", "fact_id", "field"], suffixes=("_a", "_b"))
-    pairs = pairs[pairs["report_id_a"] < pairs["report_id_b"]]
-    a_big = (pairs["cmp_a"] > pairs["cmp_b"]) | ((pairs["cmp_a"] == pairs["cmp_b"]) & (pairs["report_id_a"] < pairs["report_id_b"]))
-    big = np.where(a_big, pairs["report_id_a"], pairs["report_id_b"])
-    small = np.where(a_big, pairs["report_id_b"], pairs["report_id_a"])
-    ratio = np.where(a_big, pairs["cmp_a"] / pairs["cmp_b"], pairs["cmp_b"] / pairs["cmp_a"])
+    cmp = r["ratio_to_canonical"].where(r["ratio_to_canonical"].notna(), r["value"])
+    unit_rejected = (r["verdict"] == "rejected") & r["reason"].fillna("").str.startswith("unit_error")
+    r = r[~unit_rejected & (cmp > 0)]
+    # Every pair on one fact, joined on integer codes: at a million rounds the pairs outnumber
+    # the reports three to one, and string columns in them would cost gigabytes.
+    fact = np.zeros(len(r), dtype="int64")
+    for col in ("fact_table", "fact_id", "field"):
+        codes, uniques = pd.factorize(r[col])
+        fact = fact * len(uniques) + codes
+    rank = pd.factorize(r["report_id"], sort=True)[0]  # report_id order, for the pair's direction
+    side = pd.DataFrame({"fact": fact, "pos": np.arange(len(r)), "rank": rank, "cmp": cmp[r.index].to_numpy(dtype="float64")})
+    pairs = side.merge(side, on="fact", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["rank_a"] < pairs["rank_b"]]
+    cmp_a, cmp_b = pairs["cmp_a"].to_numpy(), pairs["cmp_b"].to_numpy()
+    a_big = cmp_a >= cmp_b  # on a tie the lower report_id is the "bigger" one; rank_a < rank_b here
+    big = np.where(a_big, pairs["pos_a"], pairs["pos_b"])
+    small = np.where(a_big, pairs["pos_b"], pairs["pos_a"])
+    ratio = np.where(a_big, cmp_a / cmp_b, cmp_b / cmp_a)
     factor = np.zeros(len(pairs), dtype="int64")
     for f in reversed(UNIT_FACTORS):  # the smallest factor that fits wins
         factor = np.where(np.abs(ratio / f - 1) <= UNIT_FACTOR_TOLERANCE, f, factor)
     keep = factor > 0
-    df = pd.DataFrame({"report_id": big[keep], "other_report_id": small[keep], "fact_table": pairs["fact_table"].to_numpy()[keep],
-                       "fact_id": pairs["fact_id"].to_numpy()[keep], "field": pairs["field"].to_numpy()[keep],
-                       "factor": factor[keep], "ratio": np.round(ratio[keep], 6)})
-    for c in ("report_id", "other_report_id", "fact_table", "fact_id", "field"):
-        df[c] = df[c].astype("str")
-    df["factor"] = df["factor"].astype("Int64")
-    df["ratio"] = df["ratio"].astype("float64")
+    big, small = big[keep], small[keep]
+
+    def text(col: str, at: np.ndarray) -> pd.Series:
+        return pd.Series(r[col].to_numpy()[at], dtype="str")
+
+    df = pd.DataFrame({"report_id": text("report_id", big), "other_report_id": text("report_id", small),
+                       "fact_table": text("fact_table", big), "fact_id": text("fact_id", big), "field": text("field", big),
+                       "factor": pd.array(factor[keep], dtype="Int64"), "ratio": np.round(ratio[keep], 6).astype("float64")})
     return df.sort_values(["report_id", "other_report_id"]).reset_index(drop=True)
 
 
 def _link_accepted_reports(tables: dict[str, pd.DataFrame]) -> None:
     """Each fact row names the accepted reports its figures rest on."""
     rep = tables["reports"]
-    acc = rep[rep["verdict"] == "accepted"].sort_values("report_id")
+    acc = rep.loc[rep["verdict"] == "accepted", ["fact_table", "fact_id", "report_id"]].sort_values("report_id")
     for table in ("companies", "rounds", "metrics", "cumulative_claims"):
         pk = ts.primary_key(table)[0]
         on_table = acc[acc["fact_table"] == table]
@@ -265,4 +279,5 @@ def derive(tables: dict[str, pd.DataFrame], file_of: Callable[[str], str] = _cur
     out["fx_rates"] = fx.frame()
     for name in out:
         out[name] = out[name][[f["name"] for f in ts.fields(name)]]
+    pa.default_memory_pool().release_unused()  # Arrow keeps freed buffers for reuse otherwise
     return Derived(out, problems)
