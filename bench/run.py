@@ -208,8 +208,8 @@ def main() -> None:
             results["sizes"][str(n)] = row
         results["real_release"] = {
             "build_cold": measure("build_real_release_cold", args.repeat, build=str(ROOT / "build.py"), out=str(Path(tmp) / "real")),
-            "load_rounds_cold": measure("load_rounds_cold", max(5, args.repeat)),
-            "read_parquet_cold": measure("read_parquet_cold", max(5, args.repeat), parquet=str(ROOT / "data" / "rounds.parquet")),
+            "load_rounds_cold": measure("load_rounds_cold", max(7, args.repeat)),
+            "read_parquet_cold": measure("read_parquet_cold", max(7, args.repeat), parquet=str(ROOT / "data" / "rounds.parquet")),
         }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (ROOT / "bench" / "results.md").write_text(markdown(results))
