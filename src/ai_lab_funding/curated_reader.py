@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from functools import partial
+from functools import partial, reduce
 from pathlib import Path
 
 import numpy as np
@@ -261,7 +261,7 @@ def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tup
         if kind == "string":
             for line, v in cells(pc.and_(present, pc.not_equal(s, pc.utf8_trim_whitespace(s)))):
                 problems.append(Problem(name, line, col, "whitespace", "leading or trailing whitespace", v, "trim the cell"))
-            for line, v in cells(pc.match_substring_regex(s, "^[=+\\-@\t\r]")):
+            for line, v in cells(reduce(pc.or_, (pc.starts_with(s, start) for start in FORMULA_START))):
                 problems.append(Problem(name, line, col, "formula_injection",
                                         "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40]))
             out[col] = pc.if_else(present, s, None)
