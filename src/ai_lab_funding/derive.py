@@ -242,7 +242,7 @@ def unit_flags(reports: pd.DataFrame) -> pd.DataFrame:
     big, small = big[keep], small[keep]
 
     def text(col: str, at: np.ndarray) -> pd.Series:
-        return pd.Series(r[col].to_numpy()[at], dtype="str")
+        return r[col].iloc[at].reset_index(drop=True)
 
     df = pd.DataFrame({"report_id": text("report_id", big), "other_report_id": text("report_id", small),
                        "fact_table": text("fact_table", big), "fact_id": text("fact_id", big), "field": text("field", big),
