@@ -131,18 +131,23 @@ def _canonical(tables: dict[str, pd.DataFrame], reports: pd.DataFrame) -> tuple[
     value = np.full(n, np.nan)
     currency = np.full(n, None, dtype=object)
     day = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
-    for (table, fld), ccy_col in NUMERIC_FIELDS.items():
+    for table in dict.fromkeys(t for t, _ in NUMERIC_FIELDS):
         f = tables[table]
-        on = (reports["fact_table"] == table).to_numpy() & (reports["field"] == fld).to_numpy()
-        pos = pd.Index(f[ts.primary_key(table)[0]]).get_indexer(reports["fact_id"][on])
-        found = pos >= 0
-        rows = np.flatnonzero(on)[found]
-        value[rows] = f[fld].to_numpy(dtype="float64")[pos[found]]
-        if ccy_col in f:
-            # Through codes, so a million rows share a handful of currency strings.
-            codes, names = pd.factorize(f[ccy_col])
-            currency[rows] = np.append(np.asarray(names, dtype=object), None)[codes[pos[found]]]
-        day[rows] = pd.to_datetime(f[FACT_DATE[table]]).to_numpy().astype("datetime64[s]")[pos[found]]
+        # Built once per table: rounds has three numeric fields on the same keys and dates.
+        keys = pd.Index(f[ts.primary_key(table)[0]])
+        dates = pd.to_datetime(f[FACT_DATE[table]]).to_numpy().astype("datetime64[s]")
+        of_table = (reports["fact_table"] == table).to_numpy()
+        for fld, ccy_col in ((fld, c) for (t, fld), c in NUMERIC_FIELDS.items() if t == table):
+            on = of_table & (reports["field"] == fld).to_numpy()
+            pos = keys.get_indexer(reports["fact_id"][on])
+            found = pos >= 0
+            rows = np.flatnonzero(on)[found]
+            value[rows] = f[fld].to_numpy(dtype="float64")[pos[found]]
+            if ccy_col in f:
+                # Through codes, so a million rows share a handful of currency strings.
+                codes, names = pd.factorize(f[ccy_col])
+                currency[rows] = np.append(np.asarray(names, dtype=object), None)[codes[pos[found]]]
+            day[rows] = dates[pos[found]]
     return value, currency, day
 
 
