@@ -270,7 +270,7 @@ def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tup
             if kind == "integer":
                 ok = pc.and_(ok, pc.less_equal(pc.utf8_length(pc.utf8_ltrim(s, "-")), _MAX_INT_DIGITS))
             for line, v in cells(pc.and_(present, pc.invert(ok))):
-                hint = _number_hint(v) or ("too large for a 64-bit integer" if re.fullmatch(r"-?\d+", v) else "")
+                hint = _number_hint(v) or ("too large for a 64-bit integer" if re.fullmatch(ts.TEXT_PATTERNS["integer"], v) else "")
                 problems.append(Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint))
             out[col] = pc.cast(pc.if_else(pc.and_(present, ok), s, None), pa.int64() if kind == "integer" else pa.float64())
         elif kind == "date":
