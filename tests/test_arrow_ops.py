@@ -3,15 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ai_lab_funding.arrow_ops import isin, joined_by_key, labels
-
-
-def test_isin_matches_pandas_and_never_matches_missing():
-    values = pd.Series(["a", None, "c", "b", "a"], dtype="str")
-    allowed = pd.Series(["a", "b", None], dtype="str")
-    assert isin(values, allowed).tolist() == [True, False, False, True, True]
-    assert isin(values, {"c"}).tolist() == values.isin(["c"]).tolist()
-    assert isin(values, []).tolist() == [False] * 5
+from ai_lab_funding.arrow_ops import joined_by_key, labels
 
 
 def test_joined_by_key_keeps_the_given_order_per_key():

@@ -112,3 +112,14 @@ def test_integer_and_boolean_cells_are_typed_or_named():
     found = {(p.line, p.column, p.rule) for p in problems}
     assert found == {(4, "n", "type"), (5, "n", "type"), (5, "b", "type")}
     assert "64-bit" in next(p.hint for p in problems if p.line == 4)
+
+
+def test_digits_of_other_scripts_are_not_numbers_or_dates(curated):
+    # Regex engines read \d as any script's digit; a cell of Arabic-Indic digits must still be named, not silently emptied.
+    from conftest import edit, find, problems_of
+
+    amount_line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "amount", "٥٠٠٠٠٠٠٠٠")
+    date_line = edit(curated, "rounds", ("round_id", "moonshot-ai-2026-02-expansion"), "announced_on", "٢٠٢٦-٠٢-٠١")
+    ps = problems_of(curated)
+    find(ps, "type", file="curated/rounds.csv", line=amount_line, column="amount")
+    find(ps, "date_format", file="curated/rounds.csv", line=date_line, column="announced_on")

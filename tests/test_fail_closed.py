@@ -29,12 +29,12 @@ def test_primary_key_duplicates_and_case_variants(curated):
     add_row(curated, "companies", company_id="moonshot-ai", name="Again", country="CN", status="private")
     ps = problems_of(curated)
     find(ps, "unique", column="company_id")
-    import pandas as pd
+    import polars as pl
 
     from ai_lab_funding.rules import RULES
     rule = next(r for r in RULES if r.table == "companies" and r.name == "duplicate_key_variant")
-    df = pd.DataFrame({"company_id": ["moonshot-ai", "Moonshot-AI ", "openai"]})
-    assert rule.fn(df, {}).tolist() == [False, False, True]
+    df = pl.DataFrame({"company_id": ["moonshot-ai", "Moonshot-AI ", "openai"]})
+    assert rule.fn(df, {}).to_list() == [False, False, True]
 
 
 def test_descriptor_paths_cannot_leave_the_package():

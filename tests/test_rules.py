@@ -80,11 +80,11 @@ def problems_of_or_none(folder):
 
 def test_usd_amount_must_follow_rate():
     # A user's own frame with a hand-typed amount_usd that disagrees with amount × fx_rate.
-    import pandas as pd
+    import polars as pl
 
     from ai_lab_funding.rules import _usd_consistent
-    df = pd.DataFrame({"amount": [5e8, 5e8], "fx_rate": [1.0, 0.14], "amount_usd": [5e8, 5e8]})
-    assert _usd_consistent(df, {}).tolist() == [True, False]
+    df = pl.DataFrame({"amount": [5e8, 5e8], "fx_rate": [1.0, 0.14], "amount_usd": [5e8, 5e8]})
+    assert _usd_consistent(df, {}).to_list() == [True, False]
 
 
 def test_round_amount_without_accepted_report(curated):
@@ -129,3 +129,14 @@ def test_cumulative_claim_needs_a_report(curated):
     line = add_row(curated, "cumulative_claims", claim_id="moonshot-ai-cum-x", company_id="moonshot-ai", window_end="2026-01-01",
                    claimed_amount="1000000000", claimed_qualifier="about", currency="USD")
     find(problems_of(curated), "no_report", file="curated/cumulative_claims.csv", line=line)
+
+
+def test_membership_never_matches_missing_and_compares_whole_tuples():
+    import polars as pl
+
+    from ai_lab_funding.rules import _isin
+    df = pl.DataFrame({"a": ["x", None, "y", "x"], "b": ["1", "1", "2", "2"]})
+    assert df.select(_isin(df, "a", pl.Series(["x", None])))[:, 0].to_list() == [True, False, False, True]
+    assert df.select(_isin(df, "a", pl.Series([], dtype=pl.String)))[:, 0].to_list() == [False] * 4
+    pairs = pl.DataFrame({"a": ["x", "y"], "b": ["1", "1"]})
+    assert df.select(_isin(df, ["a", "b"], pairs))[:, 0].to_list() == [True, False, False, False]

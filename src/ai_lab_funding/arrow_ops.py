@@ -1,8 +1,8 @@
 """Column operations done in Arrow, where pandas would loop in Python.
 
-pandas 3's `Series.isin` on Arrow-backed strings builds a Python scalar for every value of
-the lookup set, and a grouped `";".join` runs Python per group. Both are the hot spots of
-validating a million rounds, and pyarrow.compute does each in one vectorised call.
+A grouped `";".join` in pandas runs Python per group, and building a text column from codes
+makes a Python string per row; at a million rounds both are hot spots of the derivation,
+and pyarrow.compute does each in one vectorised call.
 """
 
 from __future__ import annotations
@@ -22,15 +22,6 @@ def _arrow(values: pd.Series | Iterable) -> pa.Array:
     else:
         arr = pa.array(list(values), type=pa.string(), from_pandas=True)
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-def isin(values: pd.Series, allowed: pd.Series | Iterable) -> np.ndarray:
-    """True where the value is in `allowed`; missing values are never in it."""
-    arr, allowed_arr = _arrow(values), _arrow(allowed)
-    if arr.type != allowed_arr.type:
-        allowed_arr = allowed_arr.cast(arr.type)
-    found = pc.is_in(arr, value_set=allowed_arr.drop_null(), skip_nulls=True)
-    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def joined_by_key(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:

@@ -2,7 +2,7 @@
 
 Every structural and type defect becomes a `Problem` naming file, line and column,
 so a contributor sees all of them at once. Parsing is vectorised (pyarrow reads,
-pandas converts) because the same reader validates contributions of any size.
+polars checks and converts) because the same reader validates contributions of any size.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import codecs
 import csv
 import io
 import re
-from functools import partial, reduce
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import table_schemas as ts
@@ -151,14 +150,20 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
                              row.text[:60])
         return "skip"
 
-    try:
-        t = pacsv.read_csv(
-            io.BytesIO(raw),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+    def read(data: bytes, threads: bool) -> pa.Table:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(column_types={h: pa.large_string() for h in header},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+
+    try:
+        t = read(raw, threads=True)
+        if invalid:  # a threaded read cannot number the rows it skips: read again on one thread to name them
+            invalid.clear()
+            t = read(raw, threads=False)
     except pa.ArrowInvalid as e:
         return None, problems + [Problem(name, 0, "", "unreadable", f"cannot parse as CSV: {e}")]
     # pyarrow counts the skipped header too, so its row numbers are editor lines.
@@ -225,68 +230,105 @@ def _rows_by_csv_module(name: str, text: str, header: list[str]) -> tuple[pa.Tab
     return table, np.asarray(starts, dtype="int64"), problems
 
 
-def _cells(s: pa.Array, lines: np.ndarray, mask: pa.Array) -> list[tuple[int, str]]:
-    """(editor line, text) of the cells where `mask` holds; problems are few, so Python is fine here."""
-    return [(int(lines[i]), s[int(i)].as_py()) for i in np.flatnonzero(mask.to_numpy(zero_copy_only=False))]
+def _valid_days(text: pl.Expr) -> pl.Expr:
+    """True where a YYYY-MM-DD text names a real calendar day (proleptic Gregorian, as pandas reads it).
 
-
-def _valid_days(text: pa.Array) -> pa.Array:
-    """True where a YYYY-MM-DD text names a real calendar day (proleptic Gregorian, as pandas reads it)."""
-    def part(start: int, stop: int) -> np.ndarray:
-        return pc.cast(pc.utf8_slice_codeunits(text, start, stop), pa.int64()).to_numpy()
-    year, month, day = part(0, 4), part(5, 7), part(8, 10)
+    Computed from the parts: a lenient date parser would roll 2023-02-30 over into March.
+    """
+    def part(start: int, length: int) -> pl.Expr:
+        return text.str.slice(start, length).cast(pl.Int64, strict=False)
+    year, month, day = part(0, 4), part(5, 2), part(8, 2)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + (leap & (month == 2))
-    return pa.array((month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days))
+    month_days = month.replace_strict(dict(enumerate((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), start=1)), default=0,
+                                      return_dtype=pl.Int64) + (leap & (month == 2)).cast(pl.Int64)
+    return (day >= 1) & (day <= month_days)
 
 
 # Integers of more digits than this may not fit in 64 bits.
 _MAX_INT_DIGITS = 18
 _TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+_POLARS_TYPES = {"integer": pl.Int64, "number": pl.Float64}
+
+
+def _checks(col: str, kind: str) -> dict[str, pl.Expr]:
+    """Boolean expressions, True on a defective cell, keyed by the check's name."""
+    s = pl.col(col)
+    present = s != ""
+    # A line break inside a quoted cell shifts every later line number: refuse it.
+    out = {"line_break": s.str.contains("\n", literal=True)}
+    if kind == "string":
+        out["whitespace"] = present & (s != s.str.strip_chars())
+        out["formula_injection"] = pl.any_horizontal(s.str.starts_with(start) for start in FORMULA_START)
+    elif kind in ("integer", "number"):
+        out["type"] = present & ~_number_ok(s, kind)
+    elif kind == "date":
+        shaped = s.str.contains(ts.TEXT_PATTERNS["date"])
+        out["date_format"] = present & ~shaped
+        out["impossible_date"] = shaped & ~_valid_days(s)
+    elif kind == "boolean":
+        out["type"] = present & ~s.is_in(["true", "false"])
+    return out
+
+
+def _number_ok(s: pl.Expr, kind: str) -> pl.Expr:
+    ok = s.str.contains(ts.TEXT_PATTERNS[kind])
+    if kind == "integer":
+        ok &= s.str.strip_chars_start("-").str.len_chars() <= _MAX_INT_DIGITS
+    return ok
+
+
+def _typed(col: str, kind: str) -> pl.Expr:
+    """The column in its schema type; a defective or empty cell becomes missing."""
+    s = pl.col(col)
+    if kind == "string":
+        return pl.when(s != "").then(s)
+    if kind in _POLARS_TYPES:
+        return pl.when((s != "") & _number_ok(s, kind)).then(s).cast(_POLARS_TYPES[kind])
+    if kind == "date":
+        return pl.when(s.str.contains(ts.TEXT_PATTERNS["date"]) & _valid_days(s)).then(s).str.to_date("%Y-%m-%d")
+    return pl.when(s.is_in(["true", "false"])).then(s == "true")
+
+
+def _problem(name: str, line: int, col: str, check: str, kind: str, v: str) -> Problem:
+    if check == "line_break":
+        return Problem(name, line, col, "line_break", "cell contains a line break", v[:40])
+    if check == "whitespace":
+        return Problem(name, line, col, "whitespace", "leading or trailing whitespace", v, "trim the cell")
+    if check == "formula_injection":
+        return Problem(name, line, col, "formula_injection", "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40])
+    if check == "date_format":
+        return Problem(name, line, col, "date_format", "not a date in YYYY-MM-DD form", v, _date_hint(v))
+    if check == "impossible_date":
+        return Problem(name, line, col, "impossible_date", "no such calendar date", v)
+    if kind == "boolean":
+        return Problem(name, line, col, "type", "booleans are written true or false", v)
+    hint = _number_hint(v) or ("too large for a 64-bit integer" if re.fullmatch(ts.TEXT_PATTERNS["integer"], v) else "")
+    return Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint)
 
 
 def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
-    """Typed columns and every cell defect, computed on the Arrow columns (one pass of C loops per check)."""
-    problems: list[Problem] = []
-    out: dict[str, pa.Array] = {}
-    for f in flds:
-        col, kind = f["name"], f["type"]
-        s = t.column(col).combine_chunks()
-        cells = partial(_cells, s, lines)
+    """Typed columns and every cell defect, as polars expressions over all columns at once.
 
-        present = pc.not_equal(s, "")
-        # A line break inside a quoted cell shifts every later line number: refuse it.
-        for line, v in cells(pc.match_substring(s, "\n")):
-            problems.append(Problem(name, line, col, "line_break", "cell contains a line break", v[:40]))
-        if kind == "string":
-            for line, v in cells(pc.and_(present, pc.not_equal(s, pc.utf8_trim_whitespace(s)))):
-                problems.append(Problem(name, line, col, "whitespace", "leading or trailing whitespace", v, "trim the cell"))
-            for line, v in cells(reduce(pc.or_, (pc.starts_with(s, start) for start in FORMULA_START))):
-                problems.append(Problem(name, line, col, "formula_injection",
-                                        "text may not start with =, +, -, @, tab or CR (spreadsheet formula)", v[:40]))
-            out[col] = pc.if_else(present, s, None)
-        elif kind in ("integer", "number"):
-            ok = pc.match_substring_regex(s, ts.TEXT_PATTERNS[kind])
-            if kind == "integer":
-                ok = pc.and_(ok, pc.less_equal(pc.utf8_length(pc.utf8_ltrim(s, "-")), _MAX_INT_DIGITS))
-            for line, v in cells(pc.and_(present, pc.invert(ok))):
-                hint = _number_hint(v) or ("too large for a 64-bit integer" if re.fullmatch(ts.TEXT_PATTERNS["integer"], v) else "")
-                problems.append(Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint))
-            out[col] = pc.cast(pc.if_else(pc.and_(present, ok), s, None), pa.int64() if kind == "integer" else pa.float64())
-        elif kind == "date":
-            shaped = pc.match_substring_regex(s, ts.TEXT_PATTERNS["date"])
-            for line, v in cells(pc.and_(present, pc.invert(shaped))):
-                problems.append(Problem(name, line, col, "date_format", "not a date in YYYY-MM-DD form", v, _date_hint(v)))
-            shaped_text = pc.if_else(shaped, s, "1970-01-01")
-            real = pc.and_(shaped, _valid_days(shaped_text))
-            for line, v in cells(pc.and_(shaped, pc.invert(real))):
-                problems.append(Problem(name, line, col, "impossible_date", "no such calendar date", v))
-            out[col] = pc.cast(pc.cast(pc.if_else(real, s, None), pa.date32()), pa.timestamp("s"))
-        elif kind == "boolean":
-            ok = pc.is_in(s, pa.array(["true", "false"], pa.large_string()))
-            for line, v in cells(pc.and_(present, pc.invert(ok))):
-                problems.append(Problem(name, line, col, "type", "booleans are written true or false", v))
-            out[col] = pc.if_else(ok, pc.equal(s, "true"), None)
-    frame = pa.table(out).to_pandas(types_mapper=_TO_PANDAS)
+    One `select` evaluates every check of every column on all cores; only the few
+    defective cells are then visited in Python to word their problems.
+    """
+    text = pl.from_arrow(t)
+    assert isinstance(text, pl.DataFrame)
+    checks = {(f["name"], f["type"], check): expr for f in flds for check, expr in _checks(f["name"], f["type"]).items()}
+    keys = list(checks)
+    found = text.select(expr.alias(str(i)) for i, expr in enumerate(checks.values()))
+    bad = [i for i, n in enumerate(found.select(pl.all().sum()).row(0)) if n]
+    problems: list[Problem] = []
+    for i in bad:
+        col, kind, check = keys[i]
+        rows = np.flatnonzero(found[str(i)].to_numpy())
+        problems += [_problem(name, int(lines[r]), col, check, kind, text[col][int(r)]) for r in rows]
+    del found
+    typed = text.select(_typed(f["name"], f["type"]).alias(f["name"]) for f in flds).to_arrow()
+    del text
+    # Back to the Arrow types pandas reads as the frames' dtypes: large strings, second-resolution dates.
+    target = pa.schema([pa.field(c.name, pa.large_string() if pa.types.is_string_view(c.type) or pa.types.is_string(c.type)
+                                 else pa.timestamp("s") if pa.types.is_date(c.type) else c.type) for c in typed.schema])
+    frame = typed.cast(target).to_pandas(types_mapper=_TO_PANDAS)
     frame.index = pd.Index(lines, name="line")
     return frame, problems

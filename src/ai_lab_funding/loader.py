@@ -128,4 +128,9 @@ def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
     try:
         return table_schema(table, curated=curated).validate(frame, lazy=True)
     except pa_.errors.SchemaErrors as e:
-        raise InvalidData(_from_failures(e, table, f"<{table}>", frame, "error", lambda i: int(i) + 2 if isinstance(i, int) else 0)) from None
+        def value_at(i: object, column: str) -> object:
+            if i not in frame.index or column not in frame.columns:
+                raise KeyError(column)
+            return frame.at[i, column]
+        raise InvalidData(_from_failures(e.failure_cases, table, f"<{table}>", value_at, "error",
+                                         lambda i: int(i) + 2 if isinstance(i, int) else 0)) from None

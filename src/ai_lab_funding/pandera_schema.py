@@ -26,7 +26,7 @@ def quiet_pyspark_warning() -> None:
     pandas 3. Nothing here uses pyspark.pandas (Spark runs through `spark_checks`)."""
     warnings.filterwarnings("ignore", message=_PYSPARK_PANDAS_3, category=FutureWarning)
 
-# In-memory dtypes: the ones `load()` returns and the build validates.
+# In-memory dtypes: the ones `load()` returns (pandas) and the build validates (polars).
 DTYPES = {
     "string": "str",
     "integer": "Int64",
@@ -34,6 +34,7 @@ DTYPES = {
     "date": "datetime64[s]",
     "boolean": "boolean",
 }
+POLARS_DTYPES = {"string": "String", "integer": "Int64", "number": "Float64", "date": "Date", "boolean": "Boolean"}
 
 
 def constraint_message(f: dict[str, Any], rule: str) -> str:
@@ -48,10 +49,10 @@ def constraint_message(f: dict[str, Any], rule: str) -> str:
     }.get(rule, rule)
 
 
-def _checks(f: dict[str, Any]) -> list[pa.Check]:
+def _checks(f: dict[str, Any], pa: Any = pa) -> list[Any]:
     # Checks carry a rule name only; Pandera would otherwise report the message as the rule.
     c = ts.constraints(f)
-    checks: list[pa.Check] = []
+    checks: list[Any] = []
     if "enum" in c:
         checks.append(pa.Check.isin(c["enum"], name="enum"))
     if "pattern" in c:
@@ -67,12 +68,17 @@ def _checks(f: dict[str, Any]) -> list[pa.Check]:
     return checks
 
 
-def column(f: dict[str, Any]) -> pa.Column:
-    """The Pandera column for one Table Schema field."""
+def column(f: dict[str, Any], pa: Any = pa) -> Any:
+    """The Pandera column for one Table Schema field, for `pa` = pandera.pandas or pandera.polars."""
     c = ts.constraints(f)
+    if pa.__name__.endswith("polars"):
+        import polars as pl
+        dtype = getattr(pl, POLARS_DTYPES[f["type"]])
+    else:
+        dtype = DTYPES[f["type"]]
     return pa.Column(
-        DTYPES[f["type"]],
-        checks=_checks(f),
+        dtype,
+        checks=_checks(f, pa),
         nullable=not c.get("required", False),
         unique=bool(c.get("unique", False)),
         # Dates and integers arrive in several equivalent dtypes (ns/us/s, int64/Int64).
@@ -85,11 +91,25 @@ def column(f: dict[str, Any]) -> pa.Column:
 
 @cache
 def table_schema(table: str, curated: bool = False) -> pa.DataFrameSchema:
-    """Pandera schema of a released table, or of its curated input when `curated`."""
+    """Pandera (pandas) schema of a released table, or of its curated input when `curated`."""
+    return _schema(table, curated, pa)
+
+
+@cache
+def polars_table_schema(table: str, curated: bool = False) -> Any:
+    """The same schema on Pandera's polars backend, which the build validates with.
+
+    Built from the same fields and checks as `table_schema`; only the dtypes' spelling differs.
+    """
+    import pandera.polars as pap
+    return _schema(table, curated, pap)
+
+
+def _schema(table: str, curated: bool, pa: Any) -> Any:
     flds = ts.curated_fields(table) if curated else ts.fields(table)
     pk = ts.primary_key(table)
     return pa.DataFrameSchema(
-        {f["name"]: column(f) for f in flds},
+        {f["name"]: column(f, pa) for f in flds},
         strict=True,
         ordered=False,
         unique=pk if len(pk) > 1 else None,
