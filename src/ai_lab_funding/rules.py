@@ -198,7 +198,9 @@ def _period_number(d: pl.Expr, rank: pl.Expr) -> pl.Expr:
 
 @rule("rounds", "announced_on", "before_founding", "round is dated before its company was founded")
 def _after_founding(df, t):
-    c = t["companies"].select("company_id", pl.col("founded_on").alias("__founded"), pl.col("founded_precision").alias("__prec"))
+    # One row per company, so the join keeps one row per round even when a key is duplicated (reported elsewhere).
+    c = (t["companies"].select("company_id", pl.col("founded_on").alias("__founded"), pl.col("founded_precision").alias("__prec"))
+         .unique("company_id", keep="first", maintain_order=True))
     # Compare at the coarser of the two precisions: a round "in 2021" is fine for a company "founded December 2021".
     joined = df.select("company_id", "announced_on", "date_precision").join(c, on="company_id", how="left", maintain_order="left")
     rank = pl.max_horizontal(_rank("date_precision"), _rank("__prec"))
@@ -380,8 +382,14 @@ def _accepted_unit_conflict(df, t):
 def _rule_schema(table: str, tables: Tables, severity: str):
     import pandera.polars as pap
 
+    def verdict(r: Rule) -> pl.Series:
+        ok = r.fn(tables[table], tables)
+        if len(ok) != tables[table].height:  # a join that multiplied rows would shift every verdict
+            raise RuntimeError(f"rule {r.name}:{r.column} on {table} returned {len(ok)} verdicts for {tables[table].height} rows")
+        return ok
+
     def check(r: Rule):
-        return pap.Check(lambda data: data.lazyframe.select(pl.lit(r.fn(tables[table], tables)).alias(r.name)), name=f"{r.name}:{r.column}")
+        return pap.Check(lambda data: data.lazyframe.select(pl.lit(verdict(r)).alias(r.name)), name=f"{r.name}:{r.column}")
 
     return pap.DataFrameSchema(checks=[check(r) for r in RULES if r.table == table and r.severity == severity], name=table)
 
