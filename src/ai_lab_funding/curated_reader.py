@@ -277,16 +277,21 @@ def _number_ok(s: pl.Expr, kind: str) -> pl.Expr:
     return ok
 
 
-def _typed(col: str, kind: str) -> pl.Expr:
-    """The column in its schema type; a defective or empty cell becomes missing."""
+# The checks after which a cell has no value of its type: it is read as missing.
+_UNREADABLE = ("type", "date_format", "impossible_date")
+
+
+def _typed(col: str, kind: str, unreadable: pl.Expr) -> pl.Expr:
+    """The column in its schema type; an empty cell, or one `unreadable` flags, becomes missing."""
     s = pl.col(col)
+    readable = (s != "") & ~unreadable
     if kind == "string":
-        return pl.when(s != "").then(s)
+        return pl.when(readable).then(s)
     if kind in _POLARS_TYPES:
-        return pl.when((s != "") & _number_ok(s, kind)).then(s).cast(_POLARS_TYPES[kind])
+        return pl.when(readable).then(s).cast(_POLARS_TYPES[kind])
     if kind == "date":
-        return pl.when(s.str.contains(ts.TEXT_PATTERNS["date"]) & _valid_days(s)).then(s).str.to_date("%Y-%m-%d")
-    return pl.when(s.is_in(["true", "false"])).then(s == "true")
+        return pl.when(readable).then(s).str.to_date("%Y-%m-%d")
+    return pl.when(readable).then(s == "true")
 
 
 def _problem(name: str, line: int, col: str, check: str, kind: str, v: str) -> Problem:
@@ -316,16 +321,19 @@ def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tup
     assert isinstance(text, pl.DataFrame)
     checks = {(f["name"], f["type"], check): expr for f in flds for check, expr in _checks(f["name"], f["type"]).items()}
     keys = list(checks)
-    found = text.select(expr.alias(str(i)) for i, expr in enumerate(checks.values()))
-    bad = [i for i, n in enumerate(found.select(pl.all().sum()).row(0)) if n]
+    mask = [f"\x00check{i}" for i in range(len(keys))]  # cannot clash with a header name
+    found = text.select(expr.alias(m) for m, expr in zip(mask, checks.values()))
     problems: list[Problem] = []
-    for i in bad:
-        col, kind, check = keys[i]
-        rows = np.flatnonzero(found[str(i)].to_numpy())
-        problems += [_problem(name, int(lines[r]), col, check, kind, text[col][int(r)]) for r in rows]
-    del found
-    typed = text.select(_typed(f["name"], f["type"]).alias(f["name"]) for f in flds).to_arrow()
-    del text
+    for i, n in enumerate(found.select(pl.all().sum()).row(0)):
+        if n:
+            col, kind, check = keys[i]
+            rows = np.flatnonzero(found[mask[i]].to_numpy())
+            problems += [_problem(name, int(lines[r]), col, check, kind, text[col][int(r)]) for r in rows]
+    # Conversion reuses the masks: each cell's patterns are matched once, not again to type it.
+    unreadable = {f["name"]: pl.any_horizontal(pl.lit(False), *(pl.col(m) for m, (col, _, check) in zip(mask, keys)
+                                                                if col == f["name"] and check in _UNREADABLE)) for f in flds}
+    typed = text.hstack(found).select(_typed(f["name"], f["type"], unreadable[f["name"]]).alias(f["name"]) for f in flds).to_arrow()
+    del text, found
     # Back to the Arrow types pandas reads as the frames' dtypes: large strings, second-resolution dates.
     target = pa.schema([pa.field(c.name, pa.large_string() if pa.types.is_string_view(c.type) or pa.types.is_string(c.type)
                                  else pa.timestamp("s") if pa.types.is_date(c.type) else c.type) for c in typed.schema])

@@ -174,7 +174,9 @@ def _lead_listed(df, t):
     ri = t["round_investors"]
     leads = _lead_pairs(df)
     missing = leads.filter(~_has_pair(leads, ri.filter(pl.col("role").is_in(["lead", "co_lead"]))))[_ROW]
-    return ~pl.Series(np.isin(np.arange(df.height), missing.to_numpy()))
+    ok = np.ones(df.height, dtype=bool)
+    ok[missing.to_numpy()] = False
+    return pl.Series("ok", ok)
 
 
 @rule("round_investors", "role", "lead_not_in_round", "investor is a lead here but not in the round's lead_investor_ids")
