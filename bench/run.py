@@ -27,16 +27,17 @@ SNIPPETS = {
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
-from ai_lab_funding.pipeline import read_all, _file_namer, _line_of
+from ai_lab_funding.pipeline import read_all, _file_namer, line_namer
 from ai_lab_funding.derive import derive
 from ai_lab_funding.rules import validate_tables
 folder = Path({curated!r})
 t1 = time.perf_counter()
-tables, problems = read_all(folder)
+read, problems = read_all(folder)
+file_of, line_of = _file_namer(folder), line_namer(read)
 t2 = time.perf_counter()
-d = derive(tables)
+d = derive({{name: t.frame for name, t in read.items()}}, file_of, line_of)
 t3 = time.perf_counter()
-problems += validate_tables(d.tables, _file_namer(folder), _line_of)
+problems += validate_tables(d.tables, file_of, line_of)
 t4 = time.perf_counter()
 assert not [p for p in problems if p.severity == "error"], problems[:5]
 print("PHASES", json.dumps({{"import": t1 - t0, "read": t2 - t1, "derive": t3 - t2, "rules": t4 - t3}}))
@@ -67,7 +68,7 @@ assert rounds["company_id"].isin(companies["company_id"]).all()
 import polars as pl
 from ai_lab_funding.curated_reader import read_curated
 from ai_lab_funding.pandera_schema import polars_table_schema
-from ai_lab_funding.rules import to_polars
+from ai_lab_funding.frames import to_polars
 from pathlib import Path
 rounds, _ = read_curated(Path({curated!r}) / "rounds.csv", "rounds")
 rounds = to_polars(rounds)

@@ -37,6 +37,16 @@ def test_primary_key_duplicates_and_case_variants(curated):
     assert rule.fn(df, {}).to_list() == [False, False, True]
 
 
+def test_a_pasted_twice_round_is_named_not_a_crash(curated):
+    # Reports on a duplicated fact used to stop the derivation with a pandas InvalidIndexError.
+    from conftest import rows
+
+    first = rows(curated, "rounds")[0]
+    line = add_row(curated, "rounds", **first)
+    ps = problems_of(curated)
+    assert find(ps, "unique", file="curated/rounds.csv", column="round_id", line=line).value == first["round_id"]
+
+
 def test_descriptor_paths_cannot_leave_the_package():
     bad = {"resources": [{"name": "a", "path": "../secrets.csv"}, {"name": "b", "path": "/etc/passwd"},
                          {"name": "c", "path": "https://example.org/x.csv"}, {"name": "d", "path": "data/ok.csv"}]}

@@ -82,16 +82,16 @@ def _validate_file(path: Path):
         except Exception as e:  # not Parquet at all
             return [Problem(path.name, 0, "", "unreadable", str(e))]
         return []
-    from .curated_reader import read_curated
+    from .curated_reader import read_table
     from .rules import validate_tables
 
     released = [f["name"] for f in ts.fields(table)]
     header = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip().split(",")
     if header == released and ts.curated_fields(table) != ts.fields(table):
         return [Problem(path.name, 0, "", "released_file", "this is a released table; validate its release folder instead")]
-    df, problems = read_curated(path, table)
-    if df is not None:
-        problems += validate_tables({table: df}, lambda t: path.name, lambda t, i: int(i), curated=True)
+    read, problems = read_table(path, table)
+    if read is not None:
+        problems += validate_tables({table: read.frame}, lambda t: path.name, lambda t, pos: int(read.lines[pos]), curated=True)
     return problems
 
 

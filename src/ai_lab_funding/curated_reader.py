@@ -1,4 +1,4 @@
-"""Read one curated CSV into a typed DataFrame indexed by editor line number.
+"""Read one curated CSV into a typed polars DataFrame, keeping the editor line of every row.
 
 Every structural and type defect becomes a `Problem` naming file, line and column,
 so a contributor sees all of them at once. Parsing is vectorised (pyarrow reads,
@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import table_schemas as ts
+from .frames import to_pandas
 from .problems import Problem
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -120,11 +122,25 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+@dataclass(frozen=True)
+class CuratedTable:
+    """A curated table's typed columns, in schema order, and the editor line of each row."""
+
+    frame: pl.DataFrame
+    lines: np.ndarray
+
+
 def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Typed DataFrame of a curated table (index = line number) and every problem found.
+    """Typed pandas DataFrame of a curated table (index = editor line) and every problem found.
 
     Returns None for the frame when the file cannot be read as a table at all.
     """
+    read, problems = read_table(path, table)
+    return (None if read is None else to_pandas(read.frame, pd.Index(read.lines, name="line"))), problems
+
+
+def read_table(path: Path, table: str) -> tuple[CuratedTable | None, list[Problem]]:
+    """The curated table as polars, with its rows' editor lines, and every problem found; None if unreadable."""
     name = display_path(path)
     if not path.is_file():
         return None, [Problem(name, 0, "", "missing_file", f"curated table {table!r} not found")]
@@ -188,7 +204,7 @@ def read_curated(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     del t
     # Arrow's allocator keeps freed buffers for reuse; hand the file's worth back before the next table.
     pa.default_memory_pool().release_unused()
-    return typed, problems + cell_problems
+    return CuratedTable(typed, line_numbers), problems + cell_problems
 
 
 def _blank_lines(raw: bytes) -> list[int]:
@@ -246,7 +262,6 @@ def _valid_days(text: pl.Expr) -> pl.Expr:
 
 # Integers of more digits than this may not fit in 64 bits.
 _MAX_INT_DIGITS = 18
-_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
 _POLARS_TYPES = {"integer": pl.Int64, "number": pl.Float64}
 
 
@@ -311,7 +326,7 @@ def _problem(name: str, line: int, col: str, check: str, kind: str, v: str) -> P
     return Problem(name, line, col, "type", f"not {'an integer' if kind == 'integer' else 'a number'}", v, hint)
 
 
-def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tuple[pd.DataFrame, list[Problem]]:
+def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tuple[pl.DataFrame, list[Problem]]:
     """Typed columns and every cell defect, as polars expressions over all columns at once.
 
     One `select` evaluates every check of every column on all cores; only the few
@@ -332,11 +347,5 @@ def _convert(name: str, t: pa.Table, lines: np.ndarray, flds: list[dict]) -> tup
     # Conversion reuses the masks: each cell's patterns are matched once, not again to type it.
     unreadable = {f["name"]: pl.any_horizontal(pl.lit(False), *(pl.col(m) for m, (col, _, check) in zip(mask, keys)
                                                                 if col == f["name"] and check in _UNREADABLE)) for f in flds}
-    typed = text.hstack(found).select(_typed(f["name"], f["type"], unreadable[f["name"]]).alias(f["name"]) for f in flds).to_arrow()
-    del text, found
-    # Back to the Arrow types pandas reads as the frames' dtypes: large strings, second-resolution dates.
-    target = pa.schema([pa.field(c.name, pa.large_string() if pa.types.is_string_view(c.type) or pa.types.is_string(c.type)
-                                 else pa.timestamp("s") if pa.types.is_date(c.type) else c.type) for c in typed.schema])
-    frame = typed.cast(target).to_pandas(types_mapper=_TO_PANDAS)
-    frame.index = pd.Index(lines, name="line")
-    return frame, problems
+    typed = text.hstack(found).select(_typed(f["name"], f["type"], unreadable[f["name"]]).alias(f["name"]) for f in flds)
+    return typed, problems

@@ -1,26 +1,30 @@
 """Compute what the curated tables imply: USD amounts, implied valuations, parsed reports,
 the check of every report against the believed figure, cumulative-claim sums and ×10 flags.
 
-Nothing here judges a figure; it only makes disagreement visible so the rules can.
+Nothing here judges a figure; it only makes disagreement visible so the rules can. It runs
+on polars, the frames the reader produced and the rules check, so a million rounds are
+held once, not once per library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
+import polars as pl
 
 from . import table_schemas as ts
-from .arrow_ops import joined_by_key, labels
 from .fx import FxTable
 from .problems import Problem
 from .reported_values import parse_reported
 
+Tables = dict[str, pl.DataFrame]
+# (table, row position) → the line a contributor's editor shows for that row.
+LineOf = Callable[[str, int], int]
+
 # Which fields of which fact table carry a number, and the column holding its currency.
-NUMERIC_FIELDS: dict[tuple[str, str], str | None] = {
+NUMERIC_FIELDS: dict[tuple[str, str], str] = {
     ("rounds", "amount"): "currency",
     ("rounds", "pre_money_valuation"): "valuation_currency",
     ("rounds", "post_money_valuation"): "valuation_currency",
@@ -28,261 +32,256 @@ NUMERIC_FIELDS: dict[tuple[str, str], str | None] = {
     ("cumulative_claims", "claimed_amount"): "currency",
 }
 # The date a fact's conversions use.
-FACT_DATE = {"rounds": "announced_on", "metrics": "period_end", "cumulative_claims": "window_end", "companies": None}
+FACT_DATE = {"rounds": "announced_on", "metrics": "period_end", "cumulative_claims": "window_end"}
+FACT_TABLES = ("companies", "rounds", "metrics", "cumulative_claims")
 # Relative slack for each way of stating a figure, before FX slack.
 FX_SLACK = 0.03
 UNIT_FACTORS = (10, 100, 1000, 10000)
 UNIT_FACTOR_TOLERANCE = 0.12
 COUNTED_STATUSES = ("closed", "announced")
+_POS = "__pos"  # a row's position, carried through joins so results land back on their row
 
 
 @dataclass
 class Derived:
-    tables: dict[str, pd.DataFrame]
+    tables: Tables
     problems: list[Problem]
 
 
-def _usd(fx: FxTable, amount: pd.Series, currency: pd.Series, on: pd.Series, file: str, column: str,
-         problems: list[Problem]) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Rate, rate date and USD value per row; a missing rate is a problem on that row's line."""
-    has = amount.notna() & currency.notna() & on.notna()
-    found = fx.usd_rates(currency.where(has), on.where(has))
-    for line, cur, err in zip(found.index[found["error"].notna()], currency[found["error"].notna()], found["error"].dropna()):
-        problems.append(Problem(file, int(line), column, "fx_rate", err, str(cur)))
-    rate = found["rate"].where(has).astype("float64")
-    usd = (amount.astype("float64") * rate).round(2)
-    return rate, found["rate_date"].where(has).astype("datetime64[s]"), usd.astype("float64")
+@dataclass
+class _Log:
+    """Where derivation problems go, named by the file and line a contributor edits."""
+
+    file_of: Callable[[str], str]
+    line_of: LineOf
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, table: str, pos: int, column: str, rule: str, message: str, value: str = "", hint: str = "",
+            severity: str = "error") -> None:
+        self.problems.append(Problem(self.file_of(table), self.line_of(table, pos), column, rule, message, value, hint, severity))
 
 
-def derive_rounds(rounds: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    r = rounds.copy(deep=False)
-    pre, post, amount = r["pre_money_valuation"], r["post_money_valuation"], r["amount"]
-    same_ccy = r["valuation_currency"] == r["currency"]
-    implied_post = post.isna() & pre.notna() & amount.notna() & same_ccy
-    implied_pre = pre.isna() & post.notna() & amount.notna() & same_ccy & (post > amount)
-    r.loc[implied_post, "post_money_valuation"] = pre[implied_post] + amount[implied_post]
-    r.loc[implied_pre, "pre_money_valuation"] = post[implied_pre] - amount[implied_pre]
-    basis = pd.Series(None, index=r.index, dtype="str")
-    basis[pre.notna() | post.notna()] = "reported"
-    basis[implied_post] = "implied_post"
-    basis[implied_pre] = "implied_pre"
-    r["valuation_basis"] = basis
-    r["fx_rate"], r["fx_date"], r["amount_usd"] = _usd(fx, r["amount"], r["currency"], r["announced_on"], f, "currency", problems)
+def _rounded(expr: pl.Expr, decimals: int) -> pl.Expr:
+    """numpy's rounding, so every released figure keeps exactly the bits it has always had."""
+    return expr.map_batches(lambda s: pl.Series(s.name, np.round(s.to_numpy(), decimals)).fill_nan(None), return_dtype=pl.Float64)
+
+
+def _usd(df: pl.DataFrame, fx: FxTable, amount: str | pl.Expr, currency: str, on: str, table: str, log: _Log) -> pl.DataFrame:
+    """Rate, rate date and USD value per row; a missing rate is a problem on that row's line, in the currency column."""
+    amount = pl.col(amount) if isinstance(amount, str) else amount
+    has = amount.is_not_null() & pl.col(currency).is_not_null() & pl.col(on).is_not_null()
+    asked = df.select(pl.when(has).then(pl.col(currency)).alias("currency"), pl.when(has).then(pl.col(on)).alias("on"))
+    found = fx.usd_rates(asked["currency"], asked["on"])
+    for pos, cur, err in asked.hstack(found).with_row_index(_POS).filter(pl.col("error").is_not_null()).select(_POS, "currency", "error").iter_rows():
+        log.add(table, pos, currency, "fx_rate", err, cur)
+    usd = df.select(_rounded(amount * pl.lit(found["rate"]), 2).alias("usd"))["usd"]
+    return found.select("rate", "rate_date").with_columns(usd=usd)
+
+
+def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: _Log) -> pl.DataFrame:
+    pre, post, amount = pl.col("pre_money_valuation"), pl.col("post_money_valuation"), pl.col("amount")
+    same_ccy = pl.col("valuation_currency") == pl.col("currency")
+    implied_post = (post.is_null() & pre.is_not_null() & amount.is_not_null() & same_ccy).fill_null(False)
+    implied_pre = (pre.is_null() & post.is_not_null() & amount.is_not_null() & same_ccy & (post > amount)).fill_null(False)
+    r = rounds.with_columns(
+        pl.when(implied_post).then(pre + amount).otherwise(post).alias("post_money_valuation"),
+        pl.when(implied_pre).then(post - amount).otherwise(pre).alias("pre_money_valuation"),
+        pl.when(implied_post).then(pl.lit("implied_post")).when(implied_pre).then(pl.lit("implied_pre"))
+        .when(pre.is_not_null() | post.is_not_null()).then(pl.lit("reported")).alias("valuation_basis"),
+    )
+    money = _usd(r, fx, "amount", "currency", "announced_on", "rounds", log)
+    r = r.with_columns(fx_rate=money["rate"], fx_date=money["rate_date"], amount_usd=money["usd"])
     for col in ("pre_money_valuation", "post_money_valuation"):
-        _, _, r[f"{col}_usd"] = _usd(fx, r[col], r["valuation_currency"], r["announced_on"], f, "valuation_currency", problems)
+        r = r.with_columns(_usd(r, fx, col, "valuation_currency", "announced_on", "rounds", log)["usd"].alias(f"{col}_usd"))
     return r
 
 
-def derive_metrics(metrics: pd.DataFrame, fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    m = metrics.copy(deep=False)
-    money = m["value"].where(m["unit"] == "currency")
-    _, _, m["value_usd"] = _usd(fx, money, m["currency"], m["period_end"], f, "currency", problems)
-    return m
+def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: _Log) -> pl.DataFrame:
+    money = pl.when(pl.col("unit") == "currency").then(pl.col("value"))
+    return metrics.with_columns(value_usd=_usd(metrics, fx, money, "currency", "period_end", "metrics", log)["usd"])
 
 
-def derive_claims(claims: pd.DataFrame, rounds: pd.DataFrame, fx: FxTable, problems: list[Problem],
-                  f: str) -> pd.DataFrame:
-    c = claims.copy(deep=False)
-    _, _, c["claimed_amount_usd"] = _usd(fx, c["claimed_amount"], c["currency"], c["window_end"],
-                                         f, "currency", problems)
-    counted = rounds.loc[rounds["status"].isin(COUNTED_STATUSES) & rounds["amount_usd"].notna(), ["company_id", "round_id", "announced_on", "amount_usd"]]
-    pairs = c[["claim_id", "company_id", "window_start", "window_end"]].merge(counted, on="company_id")
+def derive_claims(claims: pl.DataFrame, rounds: pl.DataFrame, fx: FxTable, log: _Log) -> pl.DataFrame:
+    c = claims.with_columns(claimed_amount_usd=_usd(claims, fx, "claimed_amount", "currency", "window_end", "cumulative_claims", log)["usd"])
+    counted = rounds.filter(pl.col("status").is_in(COUNTED_STATUSES) & pl.col("amount_usd").is_not_null()).select(
+        "company_id", "round_id", "announced_on", "amount_usd")
+    pairs = c.select("claim_id", "company_id", "window_start", "window_end").join(counted, on="company_id")
     # No window start means since founding.
-    inside = pairs[(pairs["window_start"].isna() | (pairs["announced_on"] >= pairs["window_start"])) & (pairs["announced_on"] <= pairs["window_end"])]
-    inside = inside.sort_values(["claim_id", "announced_on", "round_id"])
-    g = inside.groupby("claim_id", sort=False)
-    c["rounds_counted"] = c["claim_id"].map(g.size()).fillna(0).astype("Int64")
-    c["round_ids"] = c["claim_id"].map(joined_by_key(inside["claim_id"], inside["round_id"])).astype("str")
-    c["rounds_sum_usd"] = c["claim_id"].map(g["amount_usd"].sum()).fillna(0.0).round(2).astype("float64")
-    c["difference_usd"] = (c["claimed_amount_usd"] - c["rounds_sum_usd"]).round(2)
-    pct = (c["difference_usd"] / c["rounds_sum_usd"].where(c["rounds_sum_usd"] > 0) * 100).round(2)
-    c["difference_pct"] = pct.astype("float64")
-    return c
+    inside = pairs.filter((pl.col("window_start").is_null() | (pl.col("announced_on") >= pl.col("window_start")))
+                          & (pl.col("announced_on") <= pl.col("window_end")))
+    sums = (inside.sort("claim_id", "announced_on", "round_id", maintain_order=True)
+            .group_by("claim_id", maintain_order=True)
+            .agg(pl.len().cast(pl.Int64).alias("rounds_counted"), pl.col("round_id").str.join(";").alias("round_ids"),
+                 pl.col("amount_usd").sum().alias("rounds_sum_usd")))
+    c = c.join(sums, on="claim_id", how="left", maintain_order="left").with_columns(
+        pl.col("rounds_counted").fill_null(0), _rounded(pl.col("rounds_sum_usd").fill_null(0.0), 2))
+    c = c.with_columns(difference_usd=_rounded(pl.col("claimed_amount_usd") - pl.col("rounds_sum_usd"), 2))
+    pct = pl.when(pl.col("rounds_sum_usd") > 0).then(pl.col("difference_usd") / pl.col("rounds_sum_usd") * 100)
+    return c.with_columns(difference_pct=_rounded(pct, 2))
 
 
-def matches(value: np.ndarray, high: np.ndarray, qualifier: np.ndarray, rounding: np.ndarray, canonical: np.ndarray,
-            slack: np.ndarray) -> np.ndarray:
+def matches(value: pl.Expr, high: pl.Expr, qualifier: pl.Expr, rounding: pl.Expr, canonical: pl.Expr, slack: pl.Expr) -> pl.Expr:
     """Whether each reported figure (already in the canonical currency) agrees with the believed value.
 
     Tolerances follow the hedge: "exact" allows the rounding its printed digits imply (at least
     2%), "about" 10%, "more than X" holds from X up to 2X, "up to X" from X/2 to X, and a range
-    must contain the value.
+    must contain the value. Meaningful only where value and canonical are both known.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(value != 0, canonical / value, np.inf)
-        in_range = (value * (1 - 0.01 - slack) <= canonical) & (canonical <= high * (1 + 0.01 + slack))
-        at_least = (1 - 0.02 - slack <= ratio) & (ratio <= 2)
-        up_to = (0.5 <= ratio) & (ratio <= 1 + 0.02 + slack)
-        tol = np.where(qualifier == "about", 0.10, np.maximum(0.02, rounding)) + slack
-        near = np.abs(ratio - 1) <= tol
-    is_range = (qualifier == "range") & ~np.isnan(high)
-    out = np.select([is_range, qualifier == "at_least", qualifier == "up_to"], [in_range, at_least, up_to], default=near)
+    ratio = pl.when(value != 0).then(canonical / value).otherwise(float("inf"))
+    in_range = (value * (1 - 0.01 - slack) <= canonical) & (canonical <= high * (1 + 0.01 + slack))
+    at_least = (1 - 0.02 - slack <= ratio) & (ratio <= 2)
+    up_to = (0.5 <= ratio) & (ratio <= 1 + 0.02 + slack)
+    tol = pl.when(qualifier.eq_missing("about")).then(0.10).otherwise(pl.max_horizontal(pl.lit(0.02), rounding)) + slack
+    near = (ratio - 1).abs() <= tol
+    out = (pl.when(qualifier.eq_missing("range") & high.is_not_null()).then(in_range)
+           .when(qualifier.eq_missing("at_least")).then(at_least)
+           .when(qualifier.eq_missing("up_to")).then(up_to)
+           .otherwise(near))
+    # Zero (or below) against zero: equal within numpy.isclose's default tolerances.
     zero = (canonical <= 0) & (value <= 0)
-    return np.where(zero, np.isclose(value, canonical), out)
+    return pl.when(zero).then((value - canonical).abs() <= 1e-8 + 1e-5 * canonical.abs()).otherwise(out).fill_null(False)
 
 
-def _canonical(tables: dict[str, pd.DataFrame], reports: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _believed(tables: Tables, reports: pl.DataFrame) -> pl.DataFrame:
     """For each report, the believed value it is about, that value's currency and the fact's date.
 
-    Looked up by position per (table, field) rather than by a three-column merge, which
-    at a million rounds cost more memory than every table together.
+    Joined on the fact id per (table, field), carrying the report's position, so no join
+    key holds three text columns for millions of reports.
     """
-    n = len(reports)
-    value = np.full(n, np.nan)
-    currency = np.full(n, None, dtype=object)
-    day = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    keys = reports.select("fact_table", "fact_id", "field").with_row_index(_POS)
+    found = []
     for table in dict.fromkeys(t for t, _ in NUMERIC_FIELDS):
-        f = tables[table]
-        # Built once per table: rounds has three numeric fields on the same keys and dates.
-        keys = pd.Index(f[ts.primary_key(table)[0]])
-        dates = pd.to_datetime(f[FACT_DATE[table]]).to_numpy().astype("datetime64[s]")
-        of_table = (reports["fact_table"] == table).to_numpy()
-        for fld, ccy_col in ((fld, c) for (t, fld), c in NUMERIC_FIELDS.items() if t == table):
-            on = of_table & (reports["field"] == fld).to_numpy()
-            pos = keys.get_indexer(reports["fact_id"][on])
-            found = pos >= 0
-            rows = np.flatnonzero(on)[found]
-            value[rows] = f[fld].to_numpy(dtype="float64")[pos[found]]
-            if ccy_col in f:
-                # Through codes, so a million rows share a handful of currency strings.
-                codes, names = pd.factorize(f[ccy_col])
-                currency[rows] = np.append(np.asarray(names, dtype=object), None)[codes[pos[found]]]
-            day[rows] = dates[pos[found]]
-    return value, currency, day
+        pk = ts.primary_key(table)[0]
+        # A duplicated key is reported by the rules; here its first row stands for it.
+        facts = tables[table].unique(pk, keep="first", maintain_order=True).rename({pk: "fact_id", FACT_DATE[table]: "day"})
+        for fld, ccy in ((f, c) for (t, f), c in NUMERIC_FIELDS.items() if t == table):
+            about = keys.filter((pl.col("fact_table") == table) & (pl.col("field") == fld)).select(_POS, "fact_id")
+            believed = facts.select("fact_id", pl.col(fld).cast(pl.Float64).alias("canon"), pl.col(ccy).alias("canon_ccy"), "day")
+            found.append(about.join(believed, on="fact_id").drop("fact_id"))
+    every = keys.select(_POS)
+    return every.join(pl.concat(found), on=_POS, how="left", maintain_order="left").drop(_POS)
 
 
-def _parsed(texts: pd.Series) -> pd.DataFrame:
+_PARSED = {"value": pl.Float64, "high": pl.Float64, "qualifier": pl.String, "rounding": pl.Float64, "parsed_currency": pl.String,
+           "parsed": pl.Boolean}
+
+
+def _parsed(texts: pl.Series) -> pl.DataFrame:
     """Parse each distinct text once: a million reports repeat far fewer figures."""
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    figs = [parse_reported(str(v)) for v in uniques]
-    cols = {
-        "value": np.array([f.value if f else np.nan for f in figs] + [np.nan], dtype="float64"),
-        "high": np.array([f.high if f and f.high is not None else np.nan for f in figs] + [np.nan], dtype="float64"),
-        "qualifier": np.array([f.qualifier if f else None for f in figs] + [None], dtype=object),
-        "rounding": np.array([f.rounding if f else 0.0 for f in figs] + [0.0], dtype="float64"),
-        "currency": np.array([f.currency if f else None for f in figs] + [None], dtype=object),
-        "parsed": np.array([f is not None for f in figs] + [False], dtype=bool),
-    }
-    # factorize's missing-value code -1 picks the trailing "nothing parsed" entry. Object columns
-    # stay object: pandas 3 would infer Arrow strings and copy every value back out on to_numpy.
-    return pd.DataFrame({k: pd.Series(v[codes], index=texts.index, dtype=v.dtype) for k, v in cols.items()})
+    distinct = texts.drop_nulls().unique()
+    rows = []
+    for text in distinct:
+        f = parse_reported(text)
+        rows.append((f.value, f.high, f.qualifier, f.rounding, f.currency, True) if f else (None, None, None, 0.0, None, False))
+    table = pl.DataFrame(rows, schema=_PARSED, orient="row").with_columns(text=distinct)
+    out = texts.alias("text").to_frame().join(table, on="text", how="left", maintain_order="left").drop("text")
+    return out.with_columns(pl.col("rounding").fill_null(0.0), pl.col("parsed").fill_null(False))
 
 
-def derive_reports(tables: dict[str, pd.DataFrame], fx: FxTable, problems: list[Problem], f: str) -> pd.DataFrame:
-    rep = tables["reports"].copy(deep=False)
-    numeric_keys = pd.MultiIndex.from_tuples(list(NUMERIC_FIELDS))
-    numeric = pd.Series(pd.MultiIndex.from_arrays([rep["fact_table"], rep["field"]]).isin(numeric_keys), index=rep.index)
-    parsed = _parsed(rep["value_as_reported"].astype("str").where(numeric))
-    for line, v, verdict, table, fld in rep.loc[numeric & ~parsed["parsed"], ["value_as_reported", "verdict", "fact_table", "field"]].itertuples():
+def derive_reports(tables: Tables, fx: FxTable, log: _Log) -> pl.DataFrame:
+    rep = tables["reports"]
+    numeric = pl.any_horizontal((pl.col("fact_table") == t) & (pl.col("field") == f) for t, f in NUMERIC_FIELDS).fill_null(False)
+    w = rep.select(numeric.alias("numeric"), "verdict", "fact_table", "field", "value_as_reported", "implied_currency")
+    w = w.hstack(_parsed(w.select(pl.when("numeric").then(pl.col("value_as_reported")).alias("t"))["t"]))
+    unparsed = w.with_row_index(_POS).filter(pl.col("numeric") & ~pl.col("parsed"))
+    for pos, text, verdict, table, fld in unparsed.select(_POS, "value_as_reported", "verdict", "fact_table", "field").iter_rows():
         # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
-        problems.append(Problem(f, int(line), "value_as_reported", "unparseable",
-                                f"no number found in a report on {table}.{fld}", str(v),
-                                "write the figure as printed, e.g. '$500 million' or '5亿美元'",
-                                "error" if verdict == "accepted" else "warning"))
+        log.add("reports", pos, "value_as_reported", "unparseable", f"no number found in a report on {table}.{fld}", text or "",
+                "write the figure as printed, e.g. '$500 million' or '5亿美元'", "error" if verdict == "accepted" else "warning")
     # A figure printed without a currency takes the one the curator says the context implies.
-    implied = parsed["parsed"] & parsed["currency"].isna() & rep["implied_currency"].notna()
-    parsed.loc[implied, "currency"] = rep.loc[implied, "implied_currency"].astype(object)
-    value, high = parsed["value"].to_numpy(), parsed["high"].to_numpy()
-    qualifier, rounding, currency = parsed["qualifier"].to_numpy(), parsed["rounding"].to_numpy(), parsed["currency"].to_numpy()
+    w = w.with_columns(currency=pl.when(pl.col("parsed") & pl.col("parsed_currency").is_null())
+                       .then(pl.col("implied_currency")).otherwise(pl.col("parsed_currency")))
+    w = w.hstack(_believed(tables, rep))
 
-    canon, canon_ccy, fact_day = _canonical(tables, rep)
-    day = pd.Series(fact_day, index=rep.index)
-    # Convert the reported figure into the believed value's currency at the fact's date.
-    convert = pd.notna(currency) & pd.notna(canon_ccy) & (currency != canon_ccy) & day.notna().to_numpy()
-    sel = pd.Series(convert, index=rep.index)
-    reported_rate = fx.usd_rates(pd.Series(currency, index=rep.index, dtype=object).where(sel), day.where(sel))
-    canon_rate = fx.usd_rates(pd.Series(canon_ccy, index=rep.index, dtype=object).where(sel), day.where(sel))
-    for rates in (reported_rate, canon_rate):
-        for line, err in rates["error"].dropna().items():
-            problems.append(Problem(f, int(line), "value_as_reported", "fx_rate", err))
-    cross = (reported_rate["rate"] / canon_rate["rate"]).to_numpy()
-    factor = np.where(convert & ~np.isnan(cross), cross, 1.0)
-    slack = np.where(convert, FX_SLACK, 0.0)
-    v, h = value * factor, high * factor
-    comparable = ~np.isnan(value) & ~np.isnan(canon)
-    mid = np.where(np.isnan(h), v, (v + h) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(comparable & (canon != 0), np.round(mid / canon, 6), np.nan)
-    ok = matches(v, h, qualifier, rounding, canon, slack)
-    outcome = np.select([~numeric.to_numpy(), comparable & ok, comparable], [0, 1, 2], default=3)
-    rep["value"], rep["value_high"] = value, high
-    rep["currency"] = pd.Series(currency, index=rep.index).astype("str")
-    rep["qualifier"] = pd.Series(qualifier, index=rep.index).astype("str")
-    rep["canonical_value"] = np.where(comparable, canon, np.nan)
-    rep["canonical_currency"] = pd.Series(np.where(comparable, canon_ccy, None), index=rep.index).astype("str")
-    rep["ratio_to_canonical"] = ratio
-    rep["check"] = labels(outcome, ["not_numeric", "match", "mismatch", "no_canonical"], rep.index)
-    return rep
+    # Convert the reported figure into the believed value's currency at the fact's date; rates are
+    # looked up for the reports that need one only.
+    convert = (pl.col("currency") != pl.col("canon_ccy")).fill_null(False) & pl.col("day").is_not_null()
+    asked = w.with_row_index(_POS).filter(convert).select(_POS, "currency", "canon_ccy", "day")
+    rates = [fx.usd_rates(asked[side], asked["day"]).with_columns(asked[_POS]) for side in ("currency", "canon_ccy")]
+    for found in rates:
+        for pos, err in found.filter(pl.col("error").is_not_null()).select(_POS, "error").iter_rows():
+            log.add("reports", pos, "value_as_reported", "fx_rate", err)
+    cross = asked.select(_POS, (rates[0]["rate"] / rates[1]["rate"]).alias("cross"))
+    w = w.with_row_index(_POS).join(cross, on=_POS, how="left", maintain_order="left")
+    factor = pl.when(convert & pl.col("cross").is_not_null()).then(pl.col("cross")).otherwise(1.0)
+    slack = pl.when(convert).then(FX_SLACK).otherwise(0.0)
+    v, h, canon = pl.col("value") * factor, pl.col("high") * factor, pl.col("canon")
+    comparable = pl.col("value").is_not_null() & canon.is_not_null()
+    mid = pl.when(h.is_null()).then(v).otherwise((v + h) / 2)
+    ok = matches(v, h, pl.col("qualifier"), pl.col("rounding"), canon, slack)
+    check = (pl.when(~pl.col("numeric")).then(pl.lit("not_numeric")).when(comparable & ok).then(pl.lit("match"))
+             .when(comparable).then(pl.lit("mismatch")).otherwise(pl.lit("no_canonical")))
+    return rep.with_columns(*w.select(
+        pl.col("value"), pl.col("high").alias("value_high"), pl.col("currency"), pl.col("qualifier"),
+        pl.when(comparable).then(canon).alias("canonical_value"),
+        pl.when(comparable).then(pl.col("canon_ccy")).alias("canonical_currency"),
+        _rounded(pl.when(comparable & (canon != 0)).then(mid / canon), 6).alias("ratio_to_canonical"),
+        check.alias("check")).get_columns())
 
 
-def unit_flags(reports: pd.DataFrame) -> pd.DataFrame:
+def unit_flags(reports: pl.DataFrame) -> pl.DataFrame:
     """Pairs of reports on one fact whose values (in the believed currency) differ by 10^k.
 
     A pair is not flagged when either report is already rejected for a unit error.
     """
-    r = reports.loc[reports["value"].notna(), ["report_id", "fact_table", "fact_id", "field", "value", "ratio_to_canonical", "verdict", "reason"]]
+    fact = ["fact_table", "fact_id", "field"]
     # Compare in the believed currency where there is one; `ratio_to_canonical` already is.
-    cmp = r["ratio_to_canonical"].where(r["ratio_to_canonical"].notna(), r["value"])
-    unit_rejected = (r["verdict"] == "rejected") & r["reason"].fillna("").str.startswith("unit_error")
-    r = r[~unit_rejected & (cmp > 0)]
-    # Every pair on one fact, joined on integer codes: at a million rounds the pairs outnumber
-    # the reports three to one, and string columns in them would cost gigabytes.
-    fact = np.zeros(len(r), dtype="int64")
-    for col in ("fact_table", "fact_id", "field"):
-        codes, uniques = pd.factorize(r[col])
-        fact = fact * len(uniques) + codes
-    rank = pd.factorize(r["report_id"], sort=True)[0]  # report_id order, for the pair's direction
-    side = pd.DataFrame({"fact": fact, "pos": np.arange(len(r)), "rank": rank, "cmp": cmp[r.index].to_numpy(dtype="float64")})
-    pairs = side.merge(side, on="fact", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["rank_a"] < pairs["rank_b"]]
-    cmp_a, cmp_b = pairs["cmp_a"].to_numpy(), pairs["cmp_b"].to_numpy()
-    a_big = cmp_a >= cmp_b  # on a tie the lower report_id is the "bigger" one; rank_a < rank_b here
-    big = np.where(a_big, pairs["pos_a"], pairs["pos_b"])
-    small = np.where(a_big, pairs["pos_b"], pairs["pos_a"])
-    ratio = np.where(a_big, cmp_a / cmp_b, cmp_b / cmp_a)
-    factor = np.zeros(len(pairs), dtype="int64")
+    cmp = pl.coalesce("ratio_to_canonical", "value")
+    unit_rejected = pl.col("verdict").eq_missing("rejected") & pl.col("reason").fill_null("").str.starts_with("unit_error")
+    r = (reports.filter(pl.col("value").is_not_null() & ~unit_rejected & (cmp > 0)).drop_nulls(fact)
+         .select("report_id", *fact, cmp.alias("cmp"), pl.col("report_id").rank("dense").alias("rank")))
+    # Every pair on one fact, joined on an integer code: at a million rounds the pairs
+    # outnumber the reports three to one, and text keys in them would cost gigabytes.
+    codes = r.select(fact).unique(maintain_order=True).with_row_index("fact")
+    side = r.join(codes, on=fact, how="left", maintain_order="left").select("fact", pl.int_range(pl.len(), dtype=pl.UInt32).alias(_POS),
+                                                                            "rank", "cmp")
+    pairs = side.join(side, on="fact", suffix="_b").filter(pl.col("rank") < pl.col("rank_b"))
+    a_big = pl.col("cmp") >= pl.col("cmp_b")  # on a tie the lower report_id is the "bigger" one
+    ratio = pl.when(a_big).then(pl.col("cmp") / pl.col("cmp_b")).otherwise(pl.col("cmp_b") / pl.col("cmp"))
+    factor = pl.lit(0, dtype=pl.Int64)
     for f in reversed(UNIT_FACTORS):  # the smallest factor that fits wins
-        factor = np.where(np.abs(ratio / f - 1) <= UNIT_FACTOR_TOLERANCE, f, factor)
-    keep = factor > 0
-    big, small = big[keep], small[keep]
-
-    def text(col: str, at: np.ndarray) -> pd.Series:
-        return r[col].iloc[at].reset_index(drop=True)
-
-    df = pd.DataFrame({"report_id": text("report_id", big), "other_report_id": text("report_id", small),
-                       "fact_table": text("fact_table", big), "fact_id": text("fact_id", big), "field": text("field", big),
-                       "factor": pd.array(factor[keep], dtype="Int64"), "ratio": np.round(ratio[keep], 6).astype("float64")})
-    return df.sort_values(["report_id", "other_report_id"]).reset_index(drop=True)
+        factor = pl.when(((pl.col("ratio") / f) - 1).abs() <= UNIT_FACTOR_TOLERANCE).then(f).otherwise(factor)
+    flagged = (pairs.select(pl.when(a_big).then(_POS).otherwise(f"{_POS}_b").alias("big"),
+                            pl.when(a_big).then(f"{_POS}_b").otherwise(_POS).alias("small"), ratio.alias("ratio"))
+               .with_columns(factor.alias("factor")).filter(pl.col("factor") > 0))
+    big, small = r[flagged["big"]], r[flagged["small"]]
+    out = pl.DataFrame({"report_id": big["report_id"], "other_report_id": small["report_id"], **{c: big[c] for c in fact},
+                        "factor": flagged["factor"].cast(pl.Int64)})
+    out = out.with_columns(ratio=flagged.select(_rounded(pl.col("ratio"), 6))["ratio"])
+    return out.sort("report_id", "other_report_id")
 
 
-def _link_accepted_reports(tables: dict[str, pd.DataFrame]) -> None:
+def _link_accepted_reports(tables: Tables) -> None:
     """Each fact row names the accepted reports its figures rest on."""
-    rep = tables["reports"]
-    acc = rep.loc[rep["verdict"] == "accepted", ["fact_table", "fact_id", "report_id"]].sort_values("report_id")
-    for table in ("companies", "rounds", "metrics", "cumulative_claims"):
+    acc = tables["reports"].filter(pl.col("verdict") == "accepted").select("fact_table", "fact_id", "report_id").sort(
+        "report_id", maintain_order=True)
+    for table in FACT_TABLES:
         pk = ts.primary_key(table)[0]
-        on_table = acc[acc["fact_table"] == table]
-        ids = joined_by_key(on_table["fact_id"], on_table["report_id"])
-        tables[table] = tables[table].assign(accepted_report_ids=tables[table][pk].map(ids).astype("str"))
+        ids = (acc.filter(pl.col("fact_table") == table).group_by("fact_id", maintain_order=True)
+               .agg(pl.col("report_id").str.join(";").alias("accepted_report_ids")).rename({"fact_id": pk}))
+        tables[table] = tables[table].join(ids, on=pk, how="left", maintain_order="left")
 
 
 def _curated_file(table: str) -> str:
     return f"curated/{table}.csv"
 
 
-def derive(tables: dict[str, pd.DataFrame], file_of: Callable[[str], str] = _curated_file) -> Derived:
-    """All released tables, computed from the curated ones; problems name files with `file_of`."""
-    problems: list[Problem] = []
+def _position_line(table: str, pos: int) -> int:
+    return pos + 2  # the header is line 1
+
+
+def derive(tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line) -> Derived:
+    """All released tables, computed from the curated ones; problems name places with `file_of` and `line_of`."""
+    log = _Log(file_of, line_of)
     fx = FxTable()
     out = dict(tables)
-    out["rounds"] = derive_rounds(tables["rounds"], fx, problems, file_of("rounds"))
-    out["metrics"] = derive_metrics(tables["metrics"], fx, problems, file_of("metrics"))
-    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, problems, file_of("cumulative_claims"))
-    out["reports"] = derive_reports(out, fx, problems, file_of("reports"))
+    out["rounds"] = derive_rounds(tables["rounds"], fx, log)
+    out["metrics"] = derive_metrics(tables["metrics"], fx, log)
+    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, log)
+    out["reports"] = derive_reports(out, fx, log)
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["fx_rates"] = fx.frame()
     for name in out:
-        out[name] = out[name][[f["name"] for f in ts.fields(name)]]
-    pa.default_memory_pool().release_unused()  # Arrow keeps freed buffers for reuse otherwise
-    return Derived(out, problems)
+        out[name] = out[name].select(f["name"] for f in ts.fields(name))
+    return Derived(out, log.problems)

@@ -11,8 +11,7 @@ from datetime import date, timedelta
 from functools import cache
 from itertools import chain
 
-import numpy as np
-import pandas as pd
+import polars as pl
 
 MAX_LOOKBACK_DAYS = 31
 RATE_DECIMALS = 8
@@ -82,48 +81,26 @@ class FxTable:
                 continue
         raise RateNotFound(f"no ECB rate for {currency} within {MAX_LOOKBACK_DAYS} days before {on.isoformat()}")
 
-    def usd_rates(self, currency: pd.Series, on: pd.Series) -> pd.DataFrame:
+    def usd_rates(self, currency: pl.Series, on: pl.Series) -> pl.DataFrame:
         """Rates for whole columns: one lookup per distinct (currency, day), not per row.
 
         Returns `rate`, `rate_date` and `error` (why no rate was found) aligned with the
-        input; rows without a currency or a day get neither a rate nor an error. Pairs are
-        found through integer codes, not a merge on the text column, which at millions of
-        rows cost more memory than the reports table itself.
+        input; rows without a currency or a day get neither a rate nor an error.
         """
-        n = len(currency)
-        cur_codes, cur_names = pd.factorize(currency)
-        days = pd.to_datetime(on).to_numpy().astype("datetime64[D]")
-        valid = (cur_codes >= 0) & ~np.isnat(days)
-        key = cur_codes[valid].astype("int64") << 32 | (days[valid].view("int64") + (1 << 31))
-        pair_codes, pairs = pd.factorize(key)
-        rate = np.full(len(pairs), np.nan)
-        rate_day = np.full(len(pairs), np.datetime64("NaT"), dtype="datetime64[s]")
-        error = np.full(len(pairs), None, dtype=object)
-        for i, k in enumerate(pairs):
-            day = (np.datetime64(int(k & 0xFFFFFFFF) - (1 << 31), "D")).item()
+        keys = pl.DataFrame({"currency": currency.cast(pl.String), "on": on.cast(pl.Date)})
+        pairs = keys.drop_nulls().unique()
+        rows = []
+        for cur, day in pairs.iter_rows():
             try:
-                rate[i], found_on = self.usd_rate(str(cur_names[k >> 32]), day)
-                rate_day[i] = np.datetime64(found_on, "s")
+                rows.append((*self.usd_rate(cur, day), None))
             except RateNotFound as e:
-                error[i] = str(e)
-        columns = {"rate": (rate, np.nan), "rate_date": (rate_day, np.datetime64("NaT")), "error": (error, None)}
-        per_row = {}
-        for name, (per_pair, missing) in columns.items():
-            per_row[name] = np.full(n, missing, dtype=per_pair.dtype)
-            per_row[name][valid] = per_pair[pair_codes]
-        return pd.DataFrame(per_row, index=currency.index)
+                rows.append((None, None, str(e)))
+        found = pairs.hstack(pl.DataFrame(rows, schema={"rate": pl.Float64, "rate_date": pl.Date, "error": pl.String}, orient="row"))
+        return keys.join(found, on=["currency", "on"], how="left", maintain_order="left").select("rate", "rate_date", "error")
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self) -> pl.DataFrame:
         """Every conversion used, in a stable order."""
-        rows = [
-            {"currency": cur, "quote_currency": "USD", "requested_on": on, "rate_date": rate_day, "rate": rate, "source": source_label()}
-            for (cur, on), (rate, rate_day) in sorted(self._used.items())
-        ]
-        cols = ["currency", "quote_currency", "requested_on", "rate_date", "rate", "source"]
-        df = pd.DataFrame(rows, columns=cols)
-        for c in ("requested_on", "rate_date"):
-            df[c] = pd.to_datetime(df[c]).astype("datetime64[s]")
-        for c in ("currency", "quote_currency", "source"):
-            df[c] = df[c].astype("str")
-        df["rate"] = df["rate"].astype("float64")
-        return df
+        rows = [(cur, "USD", on, rate_day, rate, source_label()) for (cur, on), (rate, rate_day) in sorted(self._used.items())]
+        schema = {"currency": pl.String, "quote_currency": pl.String, "requested_on": pl.Date, "rate_date": pl.Date,
+                  "rate": pl.Float64, "source": pl.String}
+        return pl.DataFrame(rows, schema=schema, orient="row")

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,9 @@ import pandas as pd
 
 from . import atomic_release, paths
 from . import table_schemas as ts
-from .curated_reader import display_path, read_curated
+from .curated_reader import CuratedTable, display_path, read_table
 from .derive import derive
+from .frames import to_pandas
 from .pandera_schema import quiet_pyspark_warning
 from .problems import InvalidData, Problem, errors
 from .release_writer import release_files, write_files
@@ -34,14 +36,14 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def read_all(curated: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def read_all(curated: Path) -> tuple[dict[str, CuratedTable], list[Problem]]:
     """Every curated table, and every structural and type problem in them."""
     tables, problems = {}, []
     for table in ts.curated_tables():
-        df, found = read_curated(curated / f"{table}.csv", table)
+        read, found = read_table(curated / f"{table}.csv", table)
         problems += found
-        if df is not None:
-            tables[table] = df
+        if read is not None:
+            tables[table] = read
     return tables, problems
 
 
@@ -52,25 +54,29 @@ def _file_namer(curated: Path):
     return file_of
 
 
-def _line_of(table: str, index: object) -> int:
-    # Curated frames are indexed by editor line; built tables by position (header is line 1).
-    return int(index) if not ts.is_derived_table(table) else int(index) + 2
+def line_namer(read: dict[str, CuratedTable]) -> Callable[[str, int], int]:
+    """(table, row position) → editor line: the curated file's line, or a built table's (header is line 1)."""
+    def line_of(table: str, pos: int) -> int:
+        return int(read[table].lines[pos]) if table in read else int(pos) + 2
+    return line_of
 
 
 def compile_release(curated: Path) -> BuildResult:
     """Read, derive and validate; raise InvalidData listing every error, or return the release."""
-    tables, problems = read_all(curated)
-    file_of = _file_namer(curated)
+    read, problems = read_all(curated)
+    tables = {name: t.frame for name, t in read.items()}
+    file_of, line_of = _file_namer(curated), line_namer(read)
     if len(tables) < len(ts.curated_tables()) or errors(problems):
-        problems += validate_tables(tables, file_of, _line_of, curated=True)
+        problems += validate_tables(tables, file_of, line_of, curated=True)
         raise InvalidData(problems)
-    derived = derive(tables, file_of)
+    derived = derive(tables, file_of, line_of)
     problems += derived.problems
-    problems += validate_tables(derived.tables, file_of, _line_of)
+    problems += validate_tables(derived.tables, file_of, line_of)
     if errors(problems):
         raise InvalidData(problems)
-    files = release_files(derived.tables)
-    return BuildResult(derived.tables, files, [p for p in problems if p.severity != "error"])
+    # Released and documented from pandas, whose dtypes the writers were made for; the release is small.
+    released = {name: to_pandas(df) for name, df in derived.tables.items()}
+    return BuildResult(released, release_files(released), [p for p in problems if p.severity != "error"])
 
 
 def stage_and_check(root: Path, files: dict[str, bytes]) -> Path:

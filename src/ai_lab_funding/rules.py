@@ -21,9 +21,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 
 from . import table_schemas as ts
+from .frames import to_polars
 from .pandera_schema import constraint_message, polars_table_schema
 from .problems import Problem
 
@@ -477,14 +477,6 @@ def _message(table: str, column: str, rule_name: str, check: str) -> str:
         return constraint_message(ts.field(table, column), rule_name)
     except KeyError:
         return rule_name
-
-
-def to_polars(df: pd.DataFrame) -> pl.DataFrame:
-    """A pandas table as the polars frame the rules run on: same columns, dates as Date, gaps as null."""
-    # Column by column through Arrow: polars.from_pandas holds a converted copy of the whole
-    # frame at once, which at a million rounds is hundreds of megabytes more at the peak.
-    out = pl.DataFrame([pl.from_arrow(pa.Array.from_pandas(df[c]), ).alias(c) for c in df.columns], nan_to_null=True)
-    return out.with_columns(pl.col(pl.Datetime).cast(pl.Date), pl.col(pl.Float64).fill_nan(None))
 
 
 def _polars_cell(df: pl.DataFrame) -> Callable[[object, str], object]:
