@@ -27,13 +27,13 @@ SNIPPETS = {
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
-from ai_lab_funding.pipeline import read_all, _file_namer, line_namer
+from ai_lab_funding.pipeline import read_all, file_namer, line_namer
 from ai_lab_funding.derive import derive
 from ai_lab_funding.rules import validate_tables
 folder = Path({curated!r})
 t1 = time.perf_counter()
 read, problems = read_all(folder)
-file_of, line_of = _file_namer(folder), line_namer(read)
+file_of, line_of = file_namer(folder), line_namer(read)
 t2 = time.perf_counter()
 d = derive({{name: t.frame for name, t in read.items()}}, file_of, line_of)
 t3 = time.perf_counter()

@@ -47,7 +47,7 @@ def read_all(curated: Path) -> tuple[dict[str, CuratedTable], list[Problem]]:
     return tables, problems
 
 
-def _file_namer(curated: Path):
+def file_namer(curated: Path):
     """Name problems by the curated file, as the user's path shows it; built tables by data/."""
     def file_of(table: str) -> str:
         return f"data/{table}.csv" if ts.is_derived_table(table) else display_path(curated / f"{table}.csv")
@@ -65,7 +65,7 @@ def compile_release(curated: Path) -> BuildResult:
     """Read, derive and validate; raise InvalidData listing every error, or return the release."""
     read, problems = read_all(curated)
     tables = {name: t.frame for name, t in read.items()}
-    file_of, line_of = _file_namer(curated), line_namer(read)
+    file_of, line_of = file_namer(curated), line_namer(read)
     if len(tables) < len(ts.curated_tables()) or errors(problems):
         problems += validate_tables(tables, file_of, line_of, curated=True)
         raise InvalidData(problems)
