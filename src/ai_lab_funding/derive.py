@@ -33,6 +33,7 @@ NUMERIC_FIELDS: dict[tuple[str, str], str] = {
 }
 # The date a fact's conversions use.
 FACT_DATE = {"rounds": "announced_on", "metrics": "period_end", "cumulative_claims": "window_end"}
+# Tables whose rows are facts that reports back.
 FACT_TABLES = ("companies", "rounds", "metrics", "cumulative_claims")
 # Relative slack for each way of stating a figure, before FX slack.
 FX_SLACK = 0.03
@@ -72,7 +73,8 @@ def _usd(df: pl.DataFrame, fx: FxTable, amount: str | pl.Expr, currency: str, on
     has = amount.is_not_null() & pl.col(currency).is_not_null() & pl.col(on).is_not_null()
     asked = df.select(pl.when(has).then(pl.col(currency)).alias("currency"), pl.when(has).then(pl.col(on)).alias("on"))
     found = fx.usd_rates(asked["currency"], asked["on"])
-    for pos, cur, err in asked.hstack(found).with_row_index(_POS).filter(pl.col("error").is_not_null()).select(_POS, "currency", "error").iter_rows():
+    missing = asked.hstack(found).with_row_index(_POS).filter(pl.col("error").is_not_null())
+    for pos, cur, err in missing.select(_POS, "currency", "error").iter_rows():
         log.add(table, pos, currency, "fx_rate", err, cur)
     usd = df.select(_rounded(amount * pl.lit(found["rate"]), 2).alias("usd"))["usd"]
     return found.select("rate", "rate_date").with_columns(usd=usd)

@@ -23,6 +23,7 @@ import pandas as pd
 import polars as pl
 
 from . import table_schemas as ts
+from .derive import FACT_TABLES
 from .frames import to_polars
 from .pandera_schema import constraint_message, polars_table_schema
 from .problems import Problem
@@ -119,7 +120,6 @@ for _table in ts.TABLE_ORDER:
             return _ok(df, ~(norm.is_duplicated() & ~pl.col(col).is_duplicated()))
         RULES.append(Rule(_table, _pk[0], "duplicate_key_variant", "same key as another row except for case or whitespace", _variant))
 
-FACT_TABLES = ("companies", "rounds", "metrics", "cumulative_claims")
 
 
 @rule("reports", "fact_id", "foreign_key", "no row with this id in the table named by fact_table")
