@@ -83,9 +83,9 @@ def fetch(version: str, base_url: str | None = None, dest: Path | None = None, p
             raise ReleaseError(f"release {version} is not one this package knows; known: {', '.join(sorted(known)) or 'none'}")
     desc_path = _retrieve(f"{base}/{version}/datapackage.json", f"sha256:{expected}" if expected else None, folder, "datapackage.json", progress)
     desc = json.loads(desc_path.read_text(encoding="utf-8"))
-    for res in desc.get("resources", []):
-        from .standards import leaves_package
+    from .standards import leaves_package  # here, not at the top: it imports pyarrow, and loading stays light
 
+    for res in desc.get("resources", []):
         if leaves_package(res["path"]):
             raise ReleaseError(f"descriptor path {res['path']!r} points outside the release")
         rel = PurePosixPath(res["path"])

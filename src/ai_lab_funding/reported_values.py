@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,6 @@ def _normalise(text: str) -> str:
     return t
 
 
-@lru_cache(maxsize=1 << 16)
 def parse_reported(text: str) -> Figure | None:
     """The first figure in `text`, or None when it holds no number (a name, a label)."""
     t = _normalise(text)

@@ -121,7 +121,6 @@ for _table in ts.TABLE_ORDER:
         RULES.append(Rule(_table, _pk[0], "duplicate_key_variant", "same key as another row except for case or whitespace", _variant))
 
 
-
 @rule("reports", "fact_id", "foreign_key", "no row with this id in the table named by fact_table")
 def _report_fact(df, t):
     ids = pl.concat([t[table].select(pl.lit(table).alias("fact_table"), pl.col(ts.primary_key(table)[0]).alias("fact_id"))
