@@ -27,20 +27,11 @@ SNIPPETS = {
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
-from ai_lab_funding.pipeline import read_all, file_namer, line_namer
-from ai_lab_funding.derive import derive
-from ai_lab_funding.rules import validate_tables
-folder = Path({curated!r})
-t1 = time.perf_counter()
-read, problems = read_all(folder)
-file_of, line_of = file_namer(folder), line_namer(read)
-t2 = time.perf_counter()
-d = derive({{name: t.frame for name, t in read.items()}}, file_of, line_of)
-t3 = time.perf_counter()
-problems += validate_tables(d.tables, file_of, line_of)
-t4 = time.perf_counter()
-assert not [p for p in problems if p.severity == "error"], problems[:5]
-print("PHASES", json.dumps({{"import": t1 - t0, "read": t2 - t1, "derive": t3 - t2, "rules": t4 - t3}}))
+from ai_lab_funding.pipeline import validate_curated
+phases = {{"import": time.perf_counter() - t0}}
+tables, problems = validate_curated(Path({curated!r}), phases)
+assert tables is not None and not [p for p in problems if p.severity == "error"], problems[:5]
+print("PHASES", json.dumps(phases))
 """,
     # The same Table Schema rules (types, constraints, keys, foreign keys) on a local Spark session.
     "spark_checks": """

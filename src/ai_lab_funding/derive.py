@@ -261,7 +261,9 @@ def _link_accepted_reports(tables: Tables) -> None:
         pk = ts.primary_key(table)[0]
         ids = (acc.filter(pl.col("fact_table") == table).group_by("fact_id", maintain_order=True)
                .agg(pl.col("report_id").str.join(";").alias("accepted_report_ids")).rename({"fact_id": pk}))
-        tables[table] = tables[table].join(ids, on=pk, how="left", maintain_order="left")
+        # Joined on the key alone and added as a column: joining the whole table would copy every column of it.
+        linked = tables[table].select(pk).join(ids, on=pk, how="left", maintain_order="left")
+        tables[table] = tables[table].with_columns(linked["accepted_report_ids"])
 
 
 def _curated_file(table: str) -> str:
