@@ -128,6 +128,14 @@ dup = len(r) - len(pc.unique(r["round_id"]))
 fk = pc.sum(pc.invert(pc.is_in(r["company_id"], value_set=c["company_id"]))).as_py() or 0
 assert bad == 0 and dup == 0 and fk == 0
 """,
+    # Every Table Schema rule of every curated table (bench/vectorised.py): the lower bound at the full validation's scope.
+    **{f"{engine}_all_tables": f"""
+import sys
+sys.path.insert(0, {{bench!r}})
+from pathlib import Path
+from vectorised import {engine}_failures
+assert {engine}_failures(Path({{curated!r}})) == 0
+""" for engine in ("polars", "duckdb", "pyarrow")},
     "frictionless_csv_release": """
 import subprocess, sys
 res = subprocess.run([sys.executable, "-m", "frictionless", "validate", {release!r} + "/datapackage.json"], capture_output=True)
@@ -146,6 +154,9 @@ import pandas as pd
 pd.read_parquet({parquet!r})
 """,
 }
+
+SUBSET = ("polars_subset", "duckdb_subset", "pyarrow_subset")
+ALL_TABLES = ("polars_all_tables", "duckdb_all_tables", "pyarrow_all_tables")
 
 # Peak memory: VmHWM of this process (ru_maxrss would carry over the runner's own peak across
 # exec on Linux) and, for commands run as children, their ru_maxrss.
@@ -199,8 +210,8 @@ def main() -> None:
             generate(n, curated)
             row: dict[str, dict] = {}
             for name in ("project_full_validation", "pandera_subset", "pandera_polars_subset", "polars_subset", "duckdb_subset",
-                         "pyarrow_subset"):
-                row[name] = measure(name, args.repeat, curated=str(curated), schema=schema)
+                         "pyarrow_subset", *ALL_TABLES):
+                row[name] = measure(name, args.repeat, curated=str(curated), schema=schema, bench=str(ROOT / "bench"))
                 print(n, name, row[name], flush=True)
             if n <= args.frictionless_max:
                 release = Path(tmp) / f"release-{n}"
@@ -222,18 +233,27 @@ def main() -> None:
     print(markdown(results))
 
 
+def _fastest(row: dict, names: tuple[str, ...]) -> float | None:
+    """Seconds of the fastest engine among `names` (None for results taken before those were measured)."""
+    found = [row[k]["seconds"] for k in names if k in row]
+    return min(found) if found else None
+
+
 def targets(res: dict) -> list[tuple[str, str, bool]]:
     """Each target of the benchmark issue, the measured value and whether it is met."""
     out = []
     for n, row in res["sizes"].items():
-        fastest = min(row[k]["seconds"] for k in ("polars_subset", "duckdb_subset", "pyarrow_subset"))
+        subset, every = _fastest(row, SUBSET), _fastest(row, ALL_TABLES)
         full = row["project_full_validation"]
-        out.append((f"{int(n):,} rounds: full validation ≤ 2× the fastest vectorised subset", f"{full['seconds'] / fastest:.1f}×",
-                    full["seconds"] <= 2 * fastest))
+        if every:
+            out.append((f"{int(n):,} rounds: full validation ≤ 2× the fastest vectorised check of every table's schema rules",
+                        f"{full['seconds'] / every:.1f}×", full["seconds"] <= 2 * every))
+        out.append((f"{int(n):,} rounds: full validation vs the fastest vectorised subset (rounds + one foreign key)",
+                    f"{full['seconds'] / subset:.1f}×", full["seconds"] <= 2 * subset))
         for name, what in (("pandera_subset", "Pandera (pandas)"), ("pandera_polars_subset", "Pandera (polars)")):
             if name in row:
                 out.append((f"{int(n):,} rounds: {what} subset vs the fastest vectorised subset (same rules)",
-                            f"{row[name]['seconds'] / fastest:.1f}×", row[name]["seconds"] <= 2 * fastest))
+                            f"{row[name]['seconds'] / subset:.1f}×", row[name]["seconds"] <= 2 * subset))
         if "frictionless_csv_release" in row:
             ratio = row["frictionless_csv_release"]["seconds"] / full["seconds"]
             out.append((f"{int(n):,} rounds: full validation ≥ 50× faster than Frictionless", f"{ratio:.1f}×", ratio >= 50))
@@ -250,11 +270,14 @@ def markdown(res: dict) -> str:
     m = res["machine"]
     lines = [f"Measured on {m['cpus']} CPUs, {m['processor']}, {m.get('memory_gib', '?')} GiB RAM, {m['platform']}, Python {m['python']}; "
              f"cold process per run (imports included), median of {res['repeat']}.", "",
-             "| rounds | measurement | seconds | × fastest vectorised subset | peak MiB |", "|---:|---|---:|---:|---:|"]
+             "Subset: the rounds table's schema rules and its foreign key to companies. All tables: every Table Schema rule of every "
+             "curated table (bench/vectorised.py). The full validation also derives and checks reports, which neither bound does.", "",
+             "| rounds | measurement | seconds | × fastest subset | × fastest all-tables | peak MiB |", "|---:|---|---:|---:|---:|---:|"]
     for n, row in res["sizes"].items():
-        fastest = min(row[k]["seconds"] for k in ("polars_subset", "duckdb_subset", "pyarrow_subset"))
+        subset, every = _fastest(row, SUBSET), _fastest(row, ALL_TABLES)
         for name, v in row.items():
-            lines.append(f"| {int(n):,} | {name} | {v['seconds']} | {v['seconds'] / fastest:.1f} | {v['peak_mib']} |")
+            vs_every = f"{v['seconds'] / every:.1f}" if every else ""
+            lines.append(f"| {int(n):,} | {name} | {v['seconds']} | {v['seconds'] / subset:.1f} | {vs_every} | {v['peak_mib']} |")
     lines += ["", "Where the full validation's time goes (seconds, in-process):", "",
               "| rounds | import | read CSVs | derive (FX, parse reports, checks) | rules (Pandera, polars backend) |", "|---:|---:|---:|---:|---:|"]
     for n, row in res["sizes"].items():
