@@ -83,6 +83,7 @@ def _validate_file(path: Path):
             return [Problem(path.name, 0, "", "unreadable", str(e))]
         return []
     from .curated_reader import read_table
+    from .pipeline import line_namer
     from .rules import validate_tables
 
     released = [f["name"] for f in ts.fields(table)]
@@ -91,7 +92,7 @@ def _validate_file(path: Path):
         return [Problem(path.name, 0, "", "released_file", "this is a released table; validate its release folder instead")]
     read, problems = read_table(path, table)
     if read is not None:
-        problems += validate_tables({table: read.frame}, lambda t: path.name, lambda t, pos: int(read.lines[pos]), curated=True)
+        problems += validate_tables({table: read.frame}, lambda t: path.name, line_namer({table: read}), curated=True)
     return problems
 
 

@@ -24,7 +24,6 @@ import polars as pl
 
 from . import table_schemas as ts
 from .derive import FACT_TABLES
-from .frames import to_polars
 from .pandera_schema import constraint_message, polars_table_schema
 from .problems import Problem
 
@@ -486,32 +485,30 @@ def _polars_cell(df: pl.DataFrame) -> Callable[[object, str], object]:
     return value_at
 
 
-def validate_tables(tables: dict[str, pd.DataFrame | pl.DataFrame], file_of: Callable[[str], str],
-                    line_of: Callable[[str, object], int], curated: bool = False) -> list[Problem]:
+def validate_tables(tables: Tables, file_of: Callable[[str], str], line_of: Callable[[str, int], int],
+                    curated: bool = False) -> list[Problem]:
     """Every column, table and cross-table rule over `tables`; all problems, not the first.
 
-    Runs on Pandera's polars backend. `line_of(table, index)` gets a failing row's pandas
-    index, or its position for a polars frame.
+    Runs on Pandera's polars backend. `line_of(table, pos)` gives the editor line of the row
+    at position `pos`.
     """
     import pandera.polars as pap
 
-    frames = {name: df if isinstance(df, pl.DataFrame) else to_polars(df) for name, df in tables.items()}
-    index = {name: df.index if isinstance(df, pd.DataFrame) else pd.RangeIndex(df.height) for name, df in tables.items()}
     problems: list[Problem] = []
 
     def collect(schema, table: str, severity: str) -> None:
         nonlocal problems
         try:
-            schema.validate(frames[table], lazy=True)
+            schema.validate(tables[table], lazy=True)
         except pap.errors.SchemaErrors as e:
             fc = e.failure_cases.to_pandas()
-            problems += _from_failures(fc, table, file_of(table), _polars_cell(frames[table]), severity,
-                                       lambda pos, t=table: line_of(t, index[t][int(pos)]))
+            problems += _from_failures(fc, table, file_of(table), _polars_cell(tables[table]), severity,
+                                       lambda pos, t=table: line_of(t, int(pos)))
 
-    for table in frames:
+    for table in tables:
         collect(polars_table_schema(table, curated=curated), table, "error")
-    if all(t in frames for t in ts.curated_tables()):
-        for table in frames:
+    if all(t in tables for t in ts.curated_tables()):
+        for table in tables:
             for severity in ("error", "warning"):
-                collect(_rule_schema(table, frames, severity), table, severity)
+                collect(_rule_schema(table, tables, severity), table, severity)
     return problems

@@ -8,7 +8,7 @@ check becomes a struct in an array, and only the failing ones are exploded into 
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
 typed Parquet release. The cross-field rules of `rules.py` (provenance, lead investors,
-valuation arithmetic) are pandas code and do not run here.
+valuation arithmetic) are polars expressions and do not run here.
 
     from pyspark.sql import SparkSession
     from ai_lab_funding import spark_checks
