@@ -150,18 +150,22 @@ def _believed(tables: Tables, reports: pl.DataFrame) -> pl.DataFrame:
     Joined on the fact id per (table, field), carrying the report's position, so no join
     key holds three text columns for millions of reports.
     """
-    keys = reports.select("fact_table", "fact_id", "field").with_row_index(_POS)
+    # Lazy, so each step copies only the columns it keeps: the fact tables are wide.
+    keys = reports.lazy().select("fact_table", "fact_id", "field").with_row_index(_POS)
     found = []
     for table in dict.fromkeys(t for t, _ in NUMERIC_FIELDS):
         pk = ts.primary_key(table)[0]
-        # A duplicated key is reported by the rules; here its first row stands for it.
-        facts = tables[table].unique(pk, keep="first", maintain_order=True).rename({pk: "fact_id", FACT_DATE[table]: "day"})
-        for fld, ccy in ((f, c) for (t, f), c in NUMERIC_FIELDS.items() if t == table):
+        currency_of = {f: ccy for (t, f), ccy in NUMERIC_FIELDS.items() if t == table}
+        # A duplicated key is reported by the rules; here its first row stands for it. Only the columns used are copied.
+        facts = (tables[table].lazy().unique(pk, keep="first", maintain_order=True)
+                 .select(pl.col(pk).alias("fact_id"), pl.col(FACT_DATE[table]).alias("day"), *currency_of,
+                         *dict.fromkeys(currency_of.values())).collect().lazy())
+        for fld, ccy in currency_of.items():
             about = keys.filter((pl.col("fact_table") == table) & (pl.col("field") == fld)).select(_POS, "fact_id")
             believed = facts.select("fact_id", pl.col(fld).cast(pl.Float64).alias("canon"), pl.col(ccy).alias("canon_ccy"), "day")
             found.append(about.join(believed, on="fact_id").drop("fact_id"))
     every = keys.select(_POS)
-    return every.join(pl.concat(found), on=_POS, how="left", maintain_order="left").drop(_POS)
+    return every.join(pl.concat(found), on=_POS, how="left", maintain_order="left").drop(_POS).collect()
 
 
 _PARSED = {"value": pl.Float64, "high": pl.Float64, "qualifier": pl.String, "rounding": pl.Float64, "parsed_currency": pl.String,
