@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import edit
+from conftest import FIXTURE, edit
 
 from ai_lab_funding import atomic_release
 from ai_lab_funding.pipeline import build, check, main
@@ -20,11 +20,18 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def released(curated, tmp_path):
-    out = tmp_path / "release"
-    build(curated, out, docs=False)
+@pytest.fixture(scope="module")
+def fixture_release(tmp_path_factory):
+    """The valid fixture, built once per module: a build takes about a second."""
+    out = tmp_path_factory.mktemp("fixture") / "release"
+    build(FIXTURE, out, docs=False)
     return out
+
+
+@pytest.fixture
+def released(fixture_release, tmp_path):
+    """A copy of the fixture's release that a test may overwrite or break."""
+    return Path(shutil.copytree(fixture_release, tmp_path / "release"))
 
 
 def test_build_writes_parquet_csv_and_descriptor(released):
