@@ -126,7 +126,8 @@ def _read_pool() -> pa.MemoryPool:
 
     Arrow's default pool keeps freed pages for reuse, which at a million rounds held about
     half a gigabyte through the rest of the validation; jemalloc told to return pages at once
-    does not. Only the parser uses it, so the user's own default pool is left alone.
+    does not. Only the parser allocates from it, so a user's default pool is left as it was
+    (unless that default is jemalloc too, which then also returns pages at once).
     """
     try:
         pool = pa.jemalloc_memory_pool()
