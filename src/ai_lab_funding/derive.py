@@ -270,6 +270,12 @@ def _link_accepted_reports(tables: Tables) -> None:
         tables[table] = tables[table].with_columns(linked["accepted_report_ids"])
 
 
+def _currencies(tables: Tables) -> set[str]:
+    """Every currency a curator wrote next to a figure: the rates that will surely be needed."""
+    columns = {(t, ccy) for (t, _), ccy in NUMERIC_FIELDS.items()} | {("reports", "implied_currency")}
+    return {c for t, col in columns for c in tables[t][col].drop_nulls().unique().to_list()}
+
+
 def _curated_file(table: str) -> str:
     return f"curated/{table}.csv"
 
@@ -281,7 +287,7 @@ def _position_line(table: str, pos: int) -> int:
 def derive(tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line) -> Derived:
     """All released tables, computed from the curated ones; problems name places with `file_of` and `line_of`."""
     log = _Log(file_of, line_of)
-    fx = FxTable()
+    fx = FxTable(_currencies(tables))
     out = dict(tables)
     out["rounds"] = derive_rounds(tables["rounds"], fx, log)
     out["metrics"] = derive_metrics(tables["metrics"], fx, log)

