@@ -71,8 +71,18 @@ def find(problems: list[Problem], rule: str, **where: object) -> Problem:
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """One local Spark session for the tests that need it (starting one takes seconds)."""
+def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """One local Spark session for the tests that need it (starting one takes seconds).
+
+    Under xdist the tests that use it are grouped onto one worker (the hook below), so the
+    suite starts one JVM. That grouping has broken silently before (pytest-xdist #1386), so a
+    second worker starting a session fails the suite instead of just making it slow.
+    """
+    if worker_id != "master":
+        run = tmp_path_factory.getbasetemp().parent  # shared by this run's workers
+        (run / f"spark-session-{worker_id}").touch()
+        others = sorted(p.name.removeprefix("spark-session-") for p in run.glob("spark-session-*") if p.name != f"spark-session-{worker_id}")
+        assert not others, f"workers {others} and {worker_id} both started Spark: the xdist_group of the Spark tests was not applied"
     from pyspark.sql import SparkSession
 
     session = (SparkSession.builder.master("local[2]").appName("ai-lab-funding-tests")
@@ -85,6 +95,7 @@ def spark():
     session.stop()
 
 
+@pytest.hookimpl(tryfirst=True)  # pytest-xdist's own hook reads the groups right after, on each worker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the Spark session share one xdist worker, so the suite starts one JVM, not one per worker."""
     for item in items:
