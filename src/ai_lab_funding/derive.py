@@ -187,9 +187,10 @@ def _parsed(texts: pl.Series) -> pl.DataFrame:
 def derive_reports(tables: Tables, fx: FxTable, log: _Log) -> pl.DataFrame:
     rep = tables["reports"]
     numeric = pl.any_horizontal((pl.col("fact_table") == t) & (pl.col("field") == f) for t, f in NUMERIC_FIELDS).fill_null(False)
-    w = rep.select(numeric.alias("numeric"), "verdict", "fact_table", "field", "value_as_reported", "implied_currency")
+    # Numbered once: problems and the cross rates land back on their report by this position.
+    w = rep.select(numeric.alias("numeric"), "verdict", "fact_table", "field", "value_as_reported", "implied_currency").with_row_index(_POS)
     w = w.hstack(_parsed(w.select(pl.when("numeric").then(pl.col("value_as_reported")).alias("t"))["t"]))
-    unparsed = w.with_row_index(_POS).filter(pl.col("numeric") & ~pl.col("parsed"))
+    unparsed = w.filter(pl.col("numeric") & ~pl.col("parsed"))
     for pos, text, verdict, table, fld in unparsed.select(_POS, "value_as_reported", "verdict", "fact_table", "field").iter_rows():
         # Only an accepted report must carry a number; "declined to say" is a fine rejected one.
         log.add("reports", pos, "value_as_reported", "unparseable", f"no number found in a report on {table}.{fld}", text or "",
@@ -202,13 +203,13 @@ def derive_reports(tables: Tables, fx: FxTable, log: _Log) -> pl.DataFrame:
     # Convert the reported figure into the believed value's currency at the fact's date; rates are
     # looked up for the reports that need one only.
     convert = (pl.col("currency") != pl.col("canon_ccy")).fill_null(False) & pl.col("day").is_not_null()
-    asked = w.with_row_index(_POS).filter(convert).select(_POS, "currency", "canon_ccy", "day")
+    asked = w.filter(convert).select(_POS, "currency", "canon_ccy", "day")
     rates = [fx.usd_rates(asked[side], asked["day"]).with_columns(asked[_POS]) for side in ("currency", "canon_ccy")]
     for found in rates:
         for pos, err in found.filter(pl.col("error").is_not_null()).select(_POS, "error").iter_rows():
             log.add("reports", pos, "value_as_reported", "fx_rate", err)
     cross = asked.select(_POS, (rates[0]["rate"] / rates[1]["rate"]).alias("cross"))
-    w = w.with_row_index(_POS).join(cross, on=_POS, how="left", maintain_order="left")
+    w = w.join(cross, on=_POS, how="left", maintain_order="left")
     factor = pl.when(convert & pl.col("cross").is_not_null()).then(pl.col("cross")).otherwise(1.0)
     slack = pl.when(convert).then(FX_SLACK).otherwise(0.0)
     v, h, canon = pl.col("value") * factor, pl.col("high") * factor, pl.col("canon")
