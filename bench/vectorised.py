@@ -13,10 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ai_lab_funding import table_schemas as ts
-from ai_lab_funding.codelists import codes
+from ai_lab_funding.schemas import tables as ts
+from ai_lab_funding.schemas.codelists import codes
+from ai_lab_funding.schemas.types import TYPES
 
-TEXT = ts.TEXT_PATTERNS  # how a number, an integer and a date are written in a cell
+# How a number, an integer and a date are written in a cell.
+TEXT = {kind: t.pattern for kind, t in TYPES.items() if t.pattern}
 
 
 def _rules(table: str) -> list[tuple[str, str, dict[str, Any], list[str] | None]]:
@@ -39,7 +41,9 @@ def _keys(table: str) -> list[list[str]]:
 def polars_failures(folder: Path) -> int:
     import polars as pl
 
-    frames = {t: pl.read_csv(folder / f"{t}.csv", infer_schema=False).lazy() for t in ts.curated_tables()}
+    frames = {
+        t: pl.read_csv(folder / f"{t}.csv", infer_schema=False).lazy() for t in ts.curated_tables()
+    }
     counts = []  # one single-number query per check group, run together so polars spreads them over the cores
     for table, df in frames.items():
         exprs = []
@@ -66,11 +70,24 @@ def polars_failures(folder: Path) -> int:
             exprs.append(fail.fill_null(False).sum())
         counts.append(df.select(pl.sum_horizontal(exprs).alias("n")))
         for key in _keys(table):  # rows beyond the first of each key
-            counts.append(df.select((pl.len() - pl.struct(key).n_unique() if len(key) > 1 else pl.len() - pl.col(key[0]).n_unique()).alias("n")))
+            counts.append(
+                df.select(
+                    (
+                        pl.len() - pl.struct(key).n_unique()
+                        if len(key) > 1
+                        else pl.len() - pl.col(key[0]).n_unique()
+                    ).alias("n")
+                )
+            )
         for fk in ts.foreign_keys(table):
             child, parent = fk["fields"], fk["reference"]
             ref = frames[parent["resource"]].select(pl.col(parent["fields"][0]).alias(child[0]))
-            counts.append(df.select(child).drop_nulls().join(ref, on=child, how="anti").select(pl.len().alias("n")))
+            counts.append(
+                df.select(child)
+                .drop_nulls()
+                .join(ref, on=child, how="anti")
+                .select(pl.len().alias("n"))
+            )
     return sum(int(c["n"][0]) for c in pl.collect_all(counts))
 
 
@@ -80,7 +97,9 @@ def duckdb_failures(folder: Path) -> int:
     con = duckdb.connect()
     for t in ts.curated_tables():
         path = str(folder / f"{t}.csv").replace("'", "''")
-        con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_csv('{path}', all_varchar=true, header=true, delim=',', quote='\"', escape='\"')")
+        con.execute(
+            f"CREATE TABLE {t} AS SELECT * FROM read_csv('{path}', all_varchar=true, header=true, delim=',', quote='\"', escape='\"')"
+        )
     bad = 0
 
     def q(name: str) -> str:
@@ -93,7 +112,10 @@ def duckdb_failures(folder: Path) -> int:
         conds = []
         for name, kind, k, allowed in _rules(table):
             n = q(name)
-            v = {"number": f"TRY_CAST({n} AS DOUBLE)", "date": f"TRY_STRPTIME({n}, '%Y-%m-%d')"}.get(kind, n)
+            v = {
+                "number": f"TRY_CAST({n} AS DOUBLE)",
+                "date": f"TRY_STRPTIME({n}, '%Y-%m-%d')",
+            }.get(kind, n)
             if kind in ("number", "integer", "date"):
                 conds.append(f"({n} IS NOT NULL AND NOT regexp_full_match({n}, '{TEXT[kind]}'))")
             if kind == "date":
@@ -108,14 +130,20 @@ def duckdb_failures(folder: Path) -> int:
                 conds.append(f"coalesce({v} < {k['minimum']}, false)")
             if "exclusiveMinimum" in k:
                 conds.append(f"coalesce({v} <= {k['exclusiveMinimum']}, false)")
-        bad += con.execute("SELECT " + " + ".join(f"count_if({c})" for c in conds) + f" FROM {table}").fetchone()[0]
+        bad += con.execute(
+            "SELECT " + " + ".join(f"count_if({c})" for c in conds) + f" FROM {table}"
+        ).fetchone()[0]
         for key in _keys(table):
             cols = ", ".join(q(c) for c in key)
-            bad += con.execute(f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} GROUP BY {cols} HAVING n > 1)").fetchone()[0]
+            bad += con.execute(
+                f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} GROUP BY {cols} HAVING n > 1)"
+            ).fetchone()[0]
         for fk in ts.foreign_keys(table):
             child, parent = q(fk["fields"][0]), q(fk["reference"]["fields"][0])
-            bad += con.execute(f"SELECT count(*) FROM {table} c WHERE c.{child} IS NOT NULL AND NOT EXISTS "
-                               f"(SELECT 1 FROM {fk['reference']['resource']} p WHERE p.{parent} = c.{child})").fetchone()[0]
+            bad += con.execute(
+                f"SELECT count(*) FROM {table} c WHERE c.{child} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {fk['reference']['resource']} p WHERE p.{parent} = c.{child})"
+            ).fetchone()[0]
     return bad
 
 
@@ -126,8 +154,12 @@ def pyarrow_failures(folder: Path) -> int:
 
     def read(t: str) -> pa.Table:
         names = [f["name"] for f in ts.curated_fields(t)]
-        return pv.read_csv(folder / f"{t}.csv", convert_options=pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                                                     strings_can_be_null=True))
+        return pv.read_csv(
+            folder / f"{t}.csv",
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+            ),
+        )
 
     tables = {t: read(t) for t in ts.curated_tables()}
 
@@ -141,7 +173,9 @@ def pyarrow_failures(folder: Path) -> int:
             col = cell
             present = pc.is_valid(cell)
             if kind in ("number", "integer", "date"):
-                well_formed = pc.match_substring_regex(cell, TEXT[kind])  # matched once, used to check and to convert
+                well_formed = pc.match_substring_regex(
+                    cell, TEXT[kind]
+                )  # matched once, used to check and to convert
                 bad += count(pc.and_(present, pc.invert(well_formed)))
                 shaped = pc.if_else(well_formed, cell, None)
             if kind == "number":
@@ -149,13 +183,24 @@ def pyarrow_failures(folder: Path) -> int:
             if kind == "date":
                 col = pc.strptime(shaped, format="%Y-%m-%d", unit="s", error_is_null=True)
                 # Arrow's strptime rolls 2023-02-30 over into March: a real day prints back as written.
-                bad += count(pc.and_(pc.is_valid(shaped), pc.invert(pc.equal(pc.fill_null(pc.strftime(col, format="%Y-%m-%d"), ""), shaped))))
+                bad += count(
+                    pc.and_(
+                        pc.is_valid(shaped),
+                        pc.invert(
+                            pc.equal(pc.fill_null(pc.strftime(col, format="%Y-%m-%d"), ""), shaped)
+                        ),
+                    )
+                )
             if k.get("required"):
                 bad += cell.null_count
             if allowed:
-                bad += count(pc.and_(present, pc.invert(pc.is_in(cell, value_set=pa.array(allowed)))))
+                bad += count(
+                    pc.and_(present, pc.invert(pc.is_in(cell, value_set=pa.array(allowed))))
+                )
             if "pattern" in k:
-                bad += count(pc.and_(present, pc.invert(pc.match_substring_regex(cell, k["pattern"]))))
+                bad += count(
+                    pc.and_(present, pc.invert(pc.match_substring_regex(cell, k["pattern"])))
+                )
             if "minimum" in k:
                 bad += count(pc.less(col, k["minimum"]))
             if "exclusiveMinimum" in k:

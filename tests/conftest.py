@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ai_lab_funding.pipeline import compile_release
 from ai_lab_funding.problems import InvalidData, Problem
+from ai_lab_funding.release.publish import compile_release
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
 
@@ -61,11 +61,14 @@ def problems_of(folder: Path) -> list[Problem]:
 
 def find(problems: list[Problem], rule: str, **where: object) -> Problem:
     """The one problem with this rule (and file/line/column), or a readable failure."""
+
     def matches(p: Problem, k: str, v: object) -> bool:
         # Files are named as the user's path shows them; tests name them by their last parts.
         return p.file.endswith(str(v)) if k == "file" else getattr(p, k) == v
 
-    hits = [p for p in problems if p.rule == rule and all(matches(p, k, v) for k, v in where.items())]
+    hits = [
+        p for p in problems if p.rule == rule and all(matches(p, k, v) for k, v in where.items())
+    ]
     assert hits, f"no {rule} {where} among:\n" + "\n".join(map(str, problems))
     return hits[0]
 
@@ -81,21 +84,34 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
     if worker_id != "master":
         run = tmp_path_factory.getbasetemp().parent  # shared by this run's workers
         (run / f"spark-session-{worker_id}").touch()
-        others = sorted(p.name.removeprefix("spark-session-") for p in run.glob("spark-session-*") if p.name != f"spark-session-{worker_id}")
-        assert not others, f"workers {others} and {worker_id} both started Spark: the xdist_group of the Spark tests was not applied"
+        others = sorted(
+            p.name.removeprefix("spark-session-")
+            for p in run.glob("spark-session-*")
+            if p.name != f"spark-session-{worker_id}"
+        )
+        assert not others, (
+            f"workers {others} and {worker_id} both started Spark: the xdist_group of the Spark tests was not applied"
+        )
     from pyspark.sql import SparkSession
 
-    session = (SparkSession.builder.master("local[2]").appName("ai-lab-funding-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.driver.memory", "1g")
-               # C1 only: these queries run once each, so the JVM's slow optimising compiler never pays off.
-               .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("ai-lab-funding-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        # C1 only: these queries run once each, so the JVM's slow optimising compiler never pays off.
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 
 
-@pytest.hookimpl(tryfirst=True)  # pytest-xdist's own hook reads the groups right after, on each worker
+@pytest.hookimpl(
+    tryfirst=True
+)  # pytest-xdist's own hook reads the groups right after, on each worker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use the Spark session share one xdist worker, so the suite starts one JVM, not one per worker."""
     for item in items:

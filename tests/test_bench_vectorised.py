@@ -33,12 +33,16 @@ CELLS = [
 
 @pytest.mark.parametrize(("column", "value"), CELLS)
 @pytest.mark.parametrize("engine", ENGINES, ids=lambda f: f.__name__)
-def test_each_planted_cell_defect_is_counted(curated: Path, engine, column: str, value: str) -> None:
+def test_each_planted_cell_defect_is_counted(
+    curated: Path, engine, column: str, value: str
+) -> None:
     edit(curated, "rounds", ROUND, column, value)
     assert engine(curated) > 0
 
 
-@pytest.mark.parametrize("table", ["rounds", "round_investors"], ids=["duplicate_key", "composite_key"])
+@pytest.mark.parametrize(
+    "table", ["rounds", "round_investors"], ids=["duplicate_key", "composite_key"]
+)
 @pytest.mark.parametrize("engine", ENGINES, ids=lambda f: f.__name__)
 def test_a_row_pasted_twice_is_counted(curated: Path, engine, table: str) -> None:
     add_row(curated, table, **rows(curated, table)[0])

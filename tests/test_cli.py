@@ -5,8 +5,9 @@ import sqlite3
 import pytest
 from conftest import edit
 
-from ai_lab_funding.cli import diff_releases, main
-from ai_lab_funding.pipeline import build
+from ai_lab_funding.cli import main
+from ai_lab_funding.cli.data import diff_releases
+from ai_lab_funding.release.publish import build
 
 
 def test_info(capsys):
@@ -22,11 +23,16 @@ def test_validate_good_folder_and_release(curated, capsys):
 
 def test_validate_reports_every_error_with_its_place(curated, capsys):
     l1 = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "currency", "US$")
-    l2 = edit(curated, "rounds", ("round_id", "moonshot-ai-2026-05-round"), "amount", "2,000,000,000")
+    l2 = edit(
+        curated, "rounds", ("round_id", "moonshot-ai-2026-05-round"), "amount", "2,000,000,000"
+    )
     assert main(["validate", str(curated)]) == 1
     out = capsys.readouterr().out
     assert f"rounds.csv:{l1}:currency: pattern:" in out
-    assert f"rounds.csv:{l2}:amount: type: not a number ('2,000,000,000'); remove the thousands separators" in out
+    assert (
+        f"rounds.csv:{l2}:amount: type: not a number ('2,000,000,000'); remove the thousands separators"
+        in out
+    )
 
 
 def test_validate_single_csv(curated, capsys):
@@ -53,7 +59,13 @@ def test_export_sqlite_duckdb_csv(tmp_path):
     assert n > 0
     assert main(["export", "--format", "duckdb", str(tmp_path / "db.duckdb")]) == 0
     import duckdb
-    assert duckdb.connect(str(tmp_path / "db.duckdb")).execute("select count(*) from reports").fetchone()[0] > 0
+
+    assert (
+        duckdb.connect(str(tmp_path / "db.duckdb"))
+        .execute("select count(*) from reports")
+        .fetchone()[0]
+        > 0
+    )
     assert main(["export", "--format", "csv", str(tmp_path / "csv")]) == 0
     assert (tmp_path / "csv" / "rounds.csv").read_bytes() == open("data/rounds.csv", "rb").read()
 

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from ai_lab_funding.curated_reader import read_curated
+from ai_lab_funding.build.curated import read_curated
 
-HEADER = "claim_id,company_id,window_start,window_end,claimed_amount,claimed_qualifier,currency,note\n"
+HEADER = (
+    "claim_id,company_id,window_start,window_end,claimed_amount,claimed_qualifier,currency,note\n"
+)
 GOOD = "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2026-02-28,1200000000,at_least,USD,fine\n"
 
 
@@ -27,45 +29,58 @@ def test_valid_file_reads_typed_and_indexed_by_line(tmp_path):
     df, problems = read(tmp_path, HEADER + GOOD + GOOD.replace("cum-a", "cum-b"))
     assert problems == []
     assert list(df.index) == [2, 3]
-    assert str(df["window_end"].dtype).startswith("datetime64") and df["claimed_amount"].dtype == "float64"
+    assert (
+        str(df["window_end"].dtype).startswith("datetime64")
+        and df["claimed_amount"].dtype == "float64"
+    )
 
 
-@pytest.mark.parametrize("content,rule,where", [
-    ("", "empty_file", (0, "")),
-    (HEADER, "no_rows", (1, "")),
-    ("\ufeff" + HEADER + GOOD, "bom", (1, "")),
-    (HEADER.replace("\n", "\r\n") + GOOD.replace("\n", "\r\n"), "line_endings", (2, "")),
-    (HEADER + GOOD + "\n" + GOOD.replace("cum-a", "cum-b"), "blank_line", (3, "")),
-    (HEADER + GOOD + "x,y\n", "ragged_row", (3, "")),
-    (HEADER + GOOD.replace(",fine", ",fine,extra"), "ragged_row", (2, "")),
-    (HEADER.replace("note", "notes"), "extra_column", (1, "notes")),
-    (HEADER.replace(",note", ""), "missing_column", (1, "note")),
-    (HEADER.replace("note", "currency"), "duplicate_column", (1, "currency")),
-    (HEADER.replace(",", ";") + GOOD.replace(",", ";"), "delimiter", (1, "")),
-])
+@pytest.mark.parametrize(
+    "content,rule,where",
+    [
+        ("", "empty_file", (0, "")),
+        (HEADER, "no_rows", (1, "")),
+        ("\ufeff" + HEADER + GOOD, "bom", (1, "")),
+        (HEADER.replace("\n", "\r\n") + GOOD.replace("\n", "\r\n"), "line_endings", (2, "")),
+        (HEADER + GOOD + "\n" + GOOD.replace("cum-a", "cum-b"), "blank_line", (3, "")),
+        (HEADER + GOOD + "x,y\n", "ragged_row", (3, "")),
+        (HEADER + GOOD.replace(",fine", ",fine,extra"), "ragged_row", (2, "")),
+        (HEADER.replace("note", "notes"), "extra_column", (1, "notes")),
+        (HEADER.replace(",note", ""), "missing_column", (1, "note")),
+        (HEADER.replace("note", "currency"), "duplicate_column", (1, "currency")),
+        (HEADER.replace(",", ";") + GOOD.replace(",", ";"), "delimiter", (1, "")),
+    ],
+)
 def test_structure(tmp_path, content, rule, where):
     _, problems = read(tmp_path, content)
     assert where in rule_at(problems, rule)
 
 
 def test_not_utf8_names_the_line(tmp_path):
-    _, problems = read(tmp_path, (HEADER + GOOD).encode() + "x,y,2025-01-01,2025-02-01,1,about,USD,caf\xe9\n".encode("latin-1"))
+    _, problems = read(
+        tmp_path,
+        (HEADER + GOOD).encode()
+        + "x,y,2025-01-01,2025-02-01,1,about,USD,caf\xe9\n".encode("latin-1"),
+    )
     assert (3, "") in rule_at(problems, "encoding")
 
 
-@pytest.mark.parametrize("cell,value,rule,hint", [
-    ("claimed_amount", "1,000", "type", "thousands"),
-    ("claimed_amount", "$5B", "type", "full units"),
-    ("claimed_amount", "5亿", "type", "full units"),
-    ("claimed_amount", "lots", "type", ""),
-    ("window_end", "2024-13-01", "impossible_date", ""),
-    ("window_end", "2024-02-30", "impossible_date", ""),
-    ("window_end", "2024/01/05", "date_format", "YYYY-MM-DD"),
-    ("window_end", "2024-01", "date_format", "precision"),
-    ("note", "=HYPERLINK(\"x\")", "formula_injection", ""),
-    ("note", "@SUM(A1)", "formula_injection", ""),
-    ("claim_id", "moonshot-ai-cum-a ", "whitespace", "trim"),
-])
+@pytest.mark.parametrize(
+    "cell,value,rule,hint",
+    [
+        ("claimed_amount", "1,000", "type", "thousands"),
+        ("claimed_amount", "$5B", "type", "full units"),
+        ("claimed_amount", "5亿", "type", "full units"),
+        ("claimed_amount", "lots", "type", ""),
+        ("window_end", "2024-13-01", "impossible_date", ""),
+        ("window_end", "2024-02-30", "impossible_date", ""),
+        ("window_end", "2024/01/05", "date_format", "YYYY-MM-DD"),
+        ("window_end", "2024-01", "date_format", "precision"),
+        ("note", '=HYPERLINK("x")', "formula_injection", ""),
+        ("note", "@SUM(A1)", "formula_injection", ""),
+        ("claim_id", "moonshot-ai-cum-a ", "whitespace", "trim"),
+    ],
+)
 def test_cell_defects(tmp_path, cell, value, rule, hint):
     cols = HEADER.strip().split(",")
     cells = GOOD.strip().split(",")
@@ -77,11 +92,19 @@ def test_cell_defects(tmp_path, cell, value, rule, hint):
 
 
 def test_every_defect_reported_at_once(tmp_path):
-    bad = ("moonshot-ai-cum-a,moonshot-ai,2025-12-01,2024-13-01,1,000,about,USD,x\n"      # ragged (1,000 splits)
-           "moonshot-ai-cum-b,moonshot-ai,2025-12-01,2026-02-30,$5B,about,USD,=cmd\n")     # date, number, formula
+    bad = (
+        "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2024-13-01,1,000,about,USD,x\n"  # ragged (1,000 splits)
+        "moonshot-ai-cum-b,moonshot-ai,2025-12-01,2026-02-30,$5B,about,USD,=cmd\n"
+    )  # date, number, formula
     _, problems = read(tmp_path, HEADER + GOOD + bad + "\n")
     rules = {(p.line, p.rule) for p in problems}
-    assert {(3, "ragged_row"), (4, "impossible_date"), (4, "type"), (4, "formula_injection"), (5, "blank_line")} <= rules
+    assert {
+        (3, "ragged_row"),
+        (4, "impossible_date"),
+        (4, "type"),
+        (4, "formula_injection"),
+        (5, "blank_line"),
+    } <= rules
 
 
 def test_stray_quote_spanning_lines_keeps_line_numbers(tmp_path):
@@ -102,12 +125,16 @@ def test_integer_and_boolean_cells_are_typed_or_named():
     import polars as pl
     import pyarrow as pa
 
-    from ai_lab_funding.curated_reader import _convert
+    from ai_lab_funding.build.curated.cells import convert
 
-    cells = pa.table({"n": pa.array(["12", "", "99999999999999999999", "1.5"], pa.large_string()),
-                      "b": pa.array(["true", "false", "", "yes"], pa.large_string())})
+    cells = pa.table(
+        {
+            "n": pa.array(["12", "", "99999999999999999999", "1.5"], pa.large_string()),
+            "b": pa.array(["true", "false", "", "yes"], pa.large_string()),
+        }
+    )
     flds = [{"name": "n", "type": "integer"}, {"name": "b", "type": "boolean"}]
-    df, problems = _convert("t.csv", cells, np.array([2, 3, 4, 5]), flds)
+    df, problems = convert("t.csv", cells, np.array([2, 3, 4, 5]), flds)
     assert df["n"].dtype == pl.Int64 and df["n"].to_list() == [12, None, None, None]
     assert df["b"].dtype == pl.Boolean and df["b"].to_list() == [True, False, None, None]
     found = {(p.line, p.column, p.rule) for p in problems}
@@ -119,8 +146,16 @@ def test_digits_of_other_scripts_are_not_numbers_or_dates(curated):
     # Regex engines read \d as any script's digit; a cell of Arabic-Indic digits must still be named, not silently emptied.
     from conftest import edit, find, problems_of
 
-    amount_line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "amount", "٥٠٠٠٠٠٠٠٠")
-    date_line = edit(curated, "rounds", ("round_id", "moonshot-ai-2026-02-expansion"), "announced_on", "٢٠٢٦-٠٢-٠١")
+    amount_line = edit(
+        curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "amount", "٥٠٠٠٠٠٠٠٠"
+    )
+    date_line = edit(
+        curated,
+        "rounds",
+        ("round_id", "moonshot-ai-2026-02-expansion"),
+        "announced_on",
+        "٢٠٢٦-٠٢-٠١",
+    )
     ps = problems_of(curated)
     find(ps, "type", file="curated/rounds.csv", line=amount_line, column="amount")
     find(ps, "date_format", file="curated/rounds.csv", line=date_line, column="announced_on")

@@ -27,6 +27,7 @@ def test_pandas_types_are_real():
 
 def test_other_engines():
     import polars as pl
+
     p = alf.load("rounds", engine="polars")
     assert p.schema["announced_on"] == pl.Date and isinstance(p.schema["status"], pl.Enum)
     t = alf.load("rounds", engine="pyarrow")
@@ -60,7 +61,12 @@ def test_load_path_stays_light():
     # load() is what users call first: validation and plotting libraries must not come with it.
     import subprocess
     import sys
-    code = ("import sys, ai_lab_funding as alf; alf.load('rounds'); "
-            "print(sorted(m for m in ('pandera', 'frictionless', 'matplotlib', 'pooch') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    code = (
+        "import sys, ai_lab_funding as alf; alf.load('rounds'); "
+        "print(sorted(m for m in ('pandera', 'frictionless', 'matplotlib', 'pooch') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -4,15 +4,31 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from ai_lab_funding import table_schemas as ts
-from ai_lab_funding.pandera_schema import table_schema
+from ai_lab_funding.build.rules.columns import table_schema
+from ai_lab_funding.schemas import tables as ts
 
 
 def _claims(**over):
-    row = {"claim_id": "x-cum-a", "company_id": "x", "window_start": pd.Timestamp("2025-01-01"), "window_end": pd.Timestamp("2025-06-30"),
-           "claimed_amount": 1e9, "claimed_qualifier": "about", "currency": "USD", "note": None}
+    row = {
+        "claim_id": "x-cum-a",
+        "company_id": "x",
+        "window_start": pd.Timestamp("2025-01-01"),
+        "window_end": pd.Timestamp("2025-06-30"),
+        "claimed_amount": 1e9,
+        "claimed_qualifier": "about",
+        "currency": "USD",
+        "note": None,
+    }
     row.update(over)
-    return pd.DataFrame([row]).astype({"claim_id": "str", "company_id": "str", "claimed_qualifier": "str", "currency": "str", "note": "str"})
+    return pd.DataFrame([row]).astype(
+        {
+            "claim_id": "str",
+            "company_id": "str",
+            "claimed_qualifier": "str",
+            "currency": "str",
+            "note": "str",
+        }
+    )
 
 
 def failures(df, table="cumulative_claims"):
@@ -32,7 +48,9 @@ def test_impossible_date_string_is_rejected():
 
 
 def test_enum_pattern_codelist_and_minimum():
-    fc = failures(_claims(claimed_qualifier="roughly", claim_id="Bad Id", currency="XYZ", claimed_amount=-5.0))
+    fc = failures(
+        _claims(claimed_qualifier="roughly", claim_id="Bad Id", currency="XYZ", claimed_amount=-5.0)
+    )
     by_col = set(zip(fc["column"], fc["check"].str.split("(").str[0]))
     assert ("claimed_qualifier", "isin") in by_col
     assert ("claim_id", "str_matches") in by_col
@@ -43,7 +61,9 @@ def test_enum_pattern_codelist_and_minimum():
 def test_required_and_optional_columns():
     fc = failures(_claims(claimed_amount=None))
     assert "claimed_amount" in set(fc["column"])
-    table_schema("cumulative_claims", curated=True).validate(_claims(window_start=None, note=None), lazy=True)
+    table_schema("cumulative_claims", curated=True).validate(
+        _claims(window_start=None, note=None), lazy=True
+    )
 
 
 def test_nullable_integers_stay_nullable():

@@ -9,15 +9,19 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE, edit
 
-from ai_lab_funding import atomic_release
-from ai_lab_funding.pipeline import build, check, main
+from ai_lab_funding.cli import main
+from ai_lab_funding.release import swap
+from ai_lab_funding.release.publish import build, check
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +54,10 @@ def test_second_build_is_byte_identical(curated, released, tmp_path):
 
 def test_invalid_row_fails_names_the_cell_and_keeps_release(curated, released, capsys):
     before = digest(released)
-    line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "round_type", "series_cc")
-    assert main(["--curated", str(curated), "--out", str(released)]) == 1
+    line = edit(
+        curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "round_type", "series_cc"
+    )
+    assert main(["build", "--curated", str(curated), "--out", str(released)]) == 1
     err = capsys.readouterr().err
     assert f"rounds.csv:{line}:round_type: enum:" in err
     assert "did you mean series_c?" in err
@@ -61,7 +67,11 @@ def test_invalid_row_fails_names_the_cell_and_keeps_release(curated, released, c
 def test_check_names_stale_files(curated, released):
     assert check(curated, released, docs=False) == []
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
-    assert check(curated, released, docs=False) == ["data/companies.csv", "data/companies.parquet", "datapackage.json"]
+    assert check(curated, released, docs=False) == [
+        "data/companies.csv",
+        "data/companies.parquet",
+        "datapackage.json",
+    ]
 
 
 def test_docs_are_generated_and_checked(curated, tmp_path):
@@ -72,7 +82,8 @@ def test_docs_are_generated_and_checked(curated, tmp_path):
     readme = (out / "README.md").read_text()
     assert "| [`rounds`](docs/data-dictionary.md" in readme and "| 3 |" in readme
     dictionary = (out / "docs" / "data-dictionary.md").read_text()
-    from ai_lab_funding import table_schemas as ts
+    from ai_lab_funding.schemas import tables as ts
+
     for table in ts.table_names():
         for f in ts.fields(table):
             assert f"| `{f['name']}` |" in dictionary, (table, f["name"])
@@ -88,11 +99,13 @@ def test_docs_are_generated_and_checked(curated, tmp_path):
 def test_crash_during_swap_leaves_a_complete_release(curated, released, monkeypatch, step):
     before = digest(released)
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
-    real = atomic_release.swap_in
-    monkeypatch.setattr(atomic_release, "swap_in", lambda root, staging: real(root, staging, fail_after=step))
+    real = swap.swap_in
+    monkeypatch.setattr(
+        swap, "swap_in", lambda root, staging: real(root, staging, fail_after=step)
+    )
     with pytest.raises(RuntimeError, match="injected"):
         build(curated, released, docs=False)
-    atomic_release.recover(released)
+    swap.recover(released)
     after = digest(released)
     # Either the old release, or (once the new descriptor is in place) the whole new one; never a mix.
     if step == "move_descriptor":
@@ -108,6 +121,14 @@ def test_committed_release_is_up_to_date():
 
 def test_frictionless_cli_validates_the_committed_release():
     exe = Path(sys.executable).parent / "frictionless"
-    res = subprocess.run([str(exe if exe.exists() else shutil.which("frictionless")), "validate", "datapackage.json"],
-                         cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            str(exe if exe.exists() else shutil.which("frictionless")),
+            "validate",
+            "datapackage.json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stdout[-2000:]

@@ -12,14 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 # The Parquet resources, by table: the descriptor lists them next to the CSVs.
-RESOURCES = {r["name"].removesuffix("-parquet"): r for r in PACKAGE["resources"] if r["format"] == "parquet"}
+RESOURCES = {
+    r["name"].removesuffix("-parquet"): r for r in PACKAGE["resources"] if r["format"] == "parquet"
+}
 
 
 def _expect(table: str) -> tuple[Path, int, list[str], list[str]]:
     r = RESOURCES[table]
     fields = r["schema"]["fields"]
-    return (ROOT / r["path"], r["x-rows"], [f["name"] for f in fields],
-            [f["name"] for f in fields if f["type"] == "date"])
+    return (
+        ROOT / r["path"],
+        r["x-rows"],
+        [f["name"] for f in fields],
+        [f["name"] for f in fields if f["type"] == "date"],
+    )
 
 
 @pytest.mark.parametrize("table", sorted(RESOURCES))
@@ -43,5 +49,9 @@ def test_spark_reads_every_table(spark):
     # Values survive too, not just shapes: the rounds' USD total agrees with pandas on the CSV.
     import pandas as pd
 
-    total = spark.read.parquet(str(ROOT / "data" / "rounds.parquet")).agg({"amount_usd": "sum"}).first()[0]
+    total = (
+        spark.read.parquet(str(ROOT / "data" / "rounds.parquet"))
+        .agg({"amount_usd": "sum"})
+        .first()[0]
+    )
     assert total == pytest.approx(pd.read_csv(ROOT / "data" / "rounds.csv")["amount_usd"].sum())

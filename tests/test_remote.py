@@ -42,7 +42,10 @@ def test_fetch_verifies_then_uses_the_cache(server, cache):
     folder = fetch(__version__, base_url=base)
     assert folder == cache / __version__
     for f in (release / "data").iterdir():
-        assert hashlib.sha256((folder / "data" / f.name).read_bytes()).digest() == hashlib.sha256(f.read_bytes()).digest()
+        assert (
+            hashlib.sha256((folder / "data" / f.name).read_bytes()).digest()
+            == hashlib.sha256(f.read_bytes()).digest()
+        )
     shutil.rmtree(release)  # the server no longer has it: only the cache can answer
     rounds = alf.load("rounds", version=__version__, base_url=base)
     assert len(rounds) == len(alf.load("rounds"))
@@ -56,7 +59,9 @@ def test_tampered_byte_is_refused(server):
     p.write_bytes(bytes(data))
     with pytest.raises(ReleaseError, match="rounds.parquet") as e:
         fetch(__version__, base_url=base)
-    expected = hashlib.sha256((paths.release_dir() / "data" / "rounds.parquet").read_bytes()).hexdigest()
+    expected = hashlib.sha256(
+        (paths.release_dir() / "data" / "rounds.parquet").read_bytes()
+    ).hexdigest()
     assert expected in str(e.value) and hashlib.sha256(bytes(data)).hexdigest() in str(e.value)
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai_lab_funding.reported_values import parse_reported
+from ai_lab_funding.build.derive.parse import parse_reported
 
 EXAMPLES = [
     ("$7 billion", 7e9, None, "USD", "exact"),
@@ -67,7 +67,12 @@ def test_english_scales_in_dollars(v, scale):
     assert f.currency == "USD" and f.value == pytest.approx(v * factor)
 
 
-@given(amounts, st.sampled_from([("亿美元", "USD", 1e8), ("亿元", "CNY", 1e8), ("万元", "CNY", 1e4), ("亿港元", "HKD", 1e8)]))
+@given(
+    amounts,
+    st.sampled_from(
+        [("亿美元", "USD", 1e8), ("亿元", "CNY", 1e8), ("万元", "CNY", 1e4), ("亿港元", "HKD", 1e8)]
+    ),
+)
 def test_chinese_units(v, unit):
     suffix, currency, factor = unit
     f = parse_reported(f"{v}{suffix}")
@@ -91,7 +96,14 @@ def test_ranges_are_ordered(a, b, sep):
 @given(st.sampled_from(["more than", "over", "nearly", "about", "up to", "roughly"]), amounts)
 def test_hedges(word, v):
     f = parse_reported(f"{word} ${v} million")
-    expected = {"more than": "at_least", "over": "at_least", "nearly": "about", "about": "about", "roughly": "about", "up to": "up_to"}
+    expected = {
+        "more than": "at_least",
+        "over": "at_least",
+        "nearly": "about",
+        "about": "about",
+        "roughly": "about",
+        "up to": "up_to",
+    }
     assert f.qualifier == expected[word] and f.value == pytest.approx(v * 1e6)
 
 

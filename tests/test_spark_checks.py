@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_lab_funding import spark_checks
+from ai_lab_funding.build import spark_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,11 +37,23 @@ def test_synthetic_100k_passes_and_planted_defects_are_named(spark, synthetic_10
     good = rounds.where("round_id = 'r-0'").first().asDict()
     bad_rows = [
         good,  # the same round again
-        {**good, "round_id": "r-bad", "status": "done", "company_id": "co-missing", "amount": "1,000", "announced_on": "2024-02-30",
-         "currency": "ABC", "extension_of": "r-nowhere", "confidence": None},
+        {
+            **good,
+            "round_id": "r-bad",
+            "status": "done",
+            "company_id": "co-missing",
+            "amount": "1,000",
+            "announced_on": "2024-02-30",
+            "currency": "ABC",
+            "extension_of": "r-nowhere",
+            "confidence": None,
+        },
         {**good, "round_id": "Bad Id", "amount": "-5", "valuation_currency": "usd"},
     ]
-    frames = {"rounds": rounds.unionByName(spark.createDataFrame(bad_rows, rounds.schema)), "companies": frames["companies"]}
+    frames = {
+        "rounds": rounds.unionByName(spark.createDataFrame(bad_rows, rounds.schema)),
+        "companies": frames["companies"],
+    }
     failures = _failures(spark, frames)
     found = {(key, column, rule) for table, key, column, rule, _ in failures}
     assert found == {
@@ -58,15 +70,23 @@ def test_synthetic_100k_passes_and_planted_defects_are_named(spark, synthetic_10
         ("Bad Id", "valuation_currency", "pattern"),
         ("Bad Id", "valuation_currency", "codelist"),
     }
-    assert [f[:4] for f in failures if f[3] == "unique"] == [("rounds", "r-0", "round_id", "unique")] * 2
+    assert [f[:4] for f in failures if f[3] == "unique"] == [
+        ("rounds", "r-0", "round_id", "unique")
+    ] * 2
 
 
 def test_missing_column_and_composite_key(spark, synthetic_100k):
     frames = spark_checks.read_curated(spark, synthetic_100k)
     ri = frames["round_investors"]
-    frames = {"round_investors": ri.unionByName(ri.limit(1)), "sources": frames["sources"].drop("kind")}
+    frames = {
+        "round_investors": ri.unionByName(ri.limit(1)),
+        "sources": frames["sources"].drop("kind"),
+    }
     found = {(table, column, rule) for table, _, column, rule, _ in _failures(spark, frames)}
-    assert found == {("round_investors", "round_id+investor_id", "duplicate_key"), ("sources", "kind", "missing_column")}
+    assert found == {
+        ("round_investors", "round_id+investor_id", "duplicate_key"),
+        ("sources", "kind", "missing_column"),
+    }
 
 
 def test_release_parquet_passes_with_derived_columns(spark):

@@ -25,18 +25,61 @@ print(json.dumps(out))
 def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
     dist, target, elsewhere = tmp_path / "dist", tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     wheel = next(dist.glob("ai_lab_funding-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    res = subprocess.run([sys.executable, "-c", SCRIPT], cwd=elsewhere, env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
     assert out["file"].startswith(str(target)), "the wheel, not the checkout, must be imported"
     rounds = out["tables"]["rounds"]
-    assert rounds["announced_on"] == "datetime64[s]" and rounds["status"] == "category" and rounds["amount"] == "float64"
+    assert (
+        rounds["announced_on"] == "datetime64[s]"
+        and rounds["status"] == "category"
+        and rounds["amount"] == "float64"
+    )
     assert out["tables"]["cumulative_claims"]["rounds_counted"] == "Int64"
-    assert set(out["tables"]) == {"companies", "investors", "rounds", "round_investors", "metrics", "sources", "reports",
-                                  "cumulative_claims", "fx_rates", "unit_flags"}
+    assert set(out["tables"]) == {
+        "companies",
+        "investors",
+        "rounds",
+        "round_investors",
+        "metrics",
+        "sources",
+        "reports",
+        "cumulative_claims",
+        "fx_rates",
+        "unit_flags",
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The wheel carries schemas and the release in _bundle/; a checkout has them at the repo root.
@@ -10,10 +10,15 @@ BUNDLE_DIR = PACKAGE_DIR / "_bundle"
 REPO_ROOT = PACKAGE_DIR.parent.parent
 
 
-def _root() -> Path:
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None for an installed wheel."""
     if (REPO_ROOT / "schemas").is_dir() and (REPO_ROOT / "pyproject.toml").is_file():
         return REPO_ROOT
-    return BUNDLE_DIR
+    return None
+
+
+def _root() -> Path:
+    return checkout_root() or BUNDLE_DIR
 
 
 def schemas_dir() -> Path:
@@ -29,3 +34,15 @@ def release_dir() -> Path:
 def curated_dir() -> Path:
     """Folder of the hand-curated input tables (only in a checkout)."""
     return REPO_ROOT / "curated"
+
+
+def leaves_package(path: object) -> bool:
+    """True for a resource path that could point outside the package.
+
+    Absolute paths, '..', URLs and backslashes are refused wherever a descriptor names a
+    file: in a downloaded release as much as in one being written.
+    """
+    if not isinstance(path, str):
+        return True
+    pp = PurePosixPath(path)
+    return pp.is_absolute() or ".." in pp.parts or "://" in path or "\\" in path

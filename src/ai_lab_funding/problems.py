@@ -1,16 +1,27 @@
-"""Problems found in input, named by place so a contributor can go straight to the cell."""
+"""Problems found in input, named by place so a contributor can go straight to the cell.
+
+Shared by both halves: the build reports its findings as `Problem`s and `validate()`
+raises `InvalidData` carrying them, so this module imports nothing but the standard library.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+# The reader's rules after which a cell has no value of its type: it is read as missing.
+UNREADABLE_CELL = frozenset({"type", "date_format", "impossible_date"})
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
     """One defect: where it is, which rule it breaks, and what to do about it.
 
-    `line` is the line an editor shows in the CSV (header = line 1); 0 means the
-    whole file. `severity` is "error" (blocks a release) or "warning".
+    `line` is the line an editor shows in the CSV (header = line 1); 0 means the whole
+    file. `severity` "error" blocks a release, "warning" does not. `followup` marks a rule
+    that, for a row with an unreadable cell, only restates that the cell could not be read.
     """
 
     file: str
@@ -20,9 +31,11 @@ class Problem:
     message: str
     value: str = ""
     hint: str = ""
-    severity: str = "error"
+    severity: Severity = "error"
+    followup: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
+        """`file:line:column: rule: message (value); hint`, prefixed by the severity if not an error."""
         where = f"{self.file}:{self.line}:{self.column or '-'}"
         text = f"{where}: {self.rule}: {self.message}"
         if self.value != "":
@@ -34,24 +47,17 @@ class Problem:
         return text
 
 
-_CELL_UNREADABLE = {"type", "date_format", "impossible_date"}
-
-
-# Rules that only restate, for the same row, that a cell could not be read.
-_FOLLOWUPS = {"required", "qualifier_with_amount", "currency_with_amount", "valuation_currency", "currency_with_unit", "range",
-              "precision_with_date", "no_accepted_report", "post_below_amount", "pre_plus_amount", "before_founding", "window_order"}
-
-
 def without_followups(problems: list[Problem]) -> list[Problem]:
     """Drop what follows from a cell that could not be read: one defect, one message."""
-    unreadable = {(p.file, p.line) for p in problems if p.rule in _CELL_UNREADABLE}
-    return [p for p in problems if not (p.rule in _FOLLOWUPS and (p.file, p.line) in unreadable)]
+    unreadable = {(p.file, p.line) for p in problems if p.rule in UNREADABLE_CELL}
+    return [p for p in problems if not (p.followup and (p.file, p.line) in unreadable)]
 
 
 class InvalidData(Exception):
     """Raised when input breaks rules; carries every problem found, not just the first."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem]) -> None:
+        """Keep the problems sorted by place, without the follow-ups of unreadable cells."""
         self.problems = sorted(without_followups(problems))
         super().__init__(f"{len(self.problems)} problem(s):\n" + "\n".join(map(str, self.problems)))
 

@@ -13,7 +13,9 @@ import os
 import warnings
 from pathlib import Path, PurePosixPath
 
+from . import paths
 from ._version import __version__
+from .paths import leaves_package
 
 # No public release address has been published yet; set AI_LAB_FUNDING_BASE_URL or pass base_url.
 DEFAULT_BASE_URL: str | None = None
@@ -37,8 +39,6 @@ def cache_dir() -> Path:
 def known_descriptor_hashes() -> dict[str, str]:
     """sha256 of every release descriptor published up to this package's version."""
     known = json.loads(HASHES_FILE.read_text(encoding="utf-8")) if HASHES_FILE.is_file() else {}
-    from . import paths
-
     bundled = paths.release_dir() / "datapackage.json"
     if bundled.is_file():
         known[__version__] = hashlib.sha256(bundled.read_bytes()).hexdigest()
@@ -61,14 +61,20 @@ def _retrieve(url: str, known_hash: str | None, folder: Path, fname: str, progre
     import requests
 
     try:
-        return Path(pooch.retrieve(url, known_hash=known_hash, fname=fname, path=folder, progressbar=progress))
+        return Path(
+            pooch.retrieve(
+                url, known_hash=known_hash, fname=fname, path=folder, progressbar=progress
+            )
+        )
     except ValueError as e:  # pooch: hash mismatch; the bad download is discarded
         raise ReleaseError(f"{fname}: {e}") from None
     except requests.exceptions.RequestException as e:
         raise ReleaseError(f"cannot download {url}: {e.__class__.__name__}: {e}") from None
 
 
-def fetch(version: str, base_url: str | None = None, dest: Path | None = None, progress: bool = False) -> Path:
+def fetch(
+    version: str, base_url: str | None = None, dest: Path | None = None, progress: bool = False
+) -> Path:
     """Download release `version` (descriptor and every file), verified; return its folder."""
     base = _base(base_url)
     folder = Path(dest) if dest else cache_dir() / version
@@ -78,13 +84,22 @@ def fetch(version: str, base_url: str | None = None, dest: Path | None = None, p
     if expected is None:
         newest = max(known, key=_version_key) if known else None
         if newest and _version_key(version) > _version_key(newest):
-            warnings.warn(f"release {version} is newer than this package ({__version__}); its descriptor cannot be verified", stacklevel=2)
+            warnings.warn(
+                f"release {version} is newer than this package ({__version__}); its descriptor cannot be verified",
+                stacklevel=2,
+            )
         else:
-            raise ReleaseError(f"release {version} is not one this package knows; known: {', '.join(sorted(known)) or 'none'}")
-    desc_path = _retrieve(f"{base}/{version}/datapackage.json", f"sha256:{expected}" if expected else None, folder, "datapackage.json", progress)
+            raise ReleaseError(
+                f"release {version} is not one this package knows; known: {', '.join(sorted(known)) or 'none'}"
+            )
+    desc_path = _retrieve(
+        f"{base}/{version}/datapackage.json",
+        f"sha256:{expected}" if expected else None,
+        folder,
+        "datapackage.json",
+        progress,
+    )
     desc = json.loads(desc_path.read_text(encoding="utf-8"))
-    from .standards import leaves_package  # here, not at the top: it imports pyarrow, and loading stays light
-
     for res in desc.get("resources", []):
         if leaves_package(res["path"]):
             raise ReleaseError(f"descriptor path {res['path']!r} points outside the release")
@@ -92,7 +107,13 @@ def fetch(version: str, base_url: str | None = None, dest: Path | None = None, p
         algo, _, digest = res["hash"].partition(":")
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        got = _retrieve(f"{base}/{version}/{rel.as_posix()}", f"{algo}:{digest}", target.parent, rel.name, progress)
+        got = _retrieve(
+            f"{base}/{version}/{rel.as_posix()}",
+            f"{algo}:{digest}",
+            target.parent,
+            rel.name,
+            progress,
+        )
         if got.stat().st_size != res["bytes"]:
             got.unlink()
             raise ReleaseError(f"{rel}: expected {res['bytes']} bytes, got a different size")

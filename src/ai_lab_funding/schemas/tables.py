@@ -1,4 +1,8 @@
-"""Read the Frictionless Table Schemas and answer questions about their fields."""
+"""Read the Frictionless Table Schemas and answer questions about their tables and fields.
+
+`schemas/<table>.json` is the single source of truth for every column; everything else
+(Pandera, Arrow, Spark SQL, the docs) asks this module instead of repeating it.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,23 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import paths
-
-# How a value of each Table Schema type is written in a curated CSV cell (the curated reader
-# and the Spark checks both test cells against these; Java and Python read them alike).
-# ASCII digits spelled out: `\d` also matches other scripts' digits in Python and Rust (polars) regexes.
-TEXT_PATTERNS = {"integer": r"^-?[0-9]+$", "number": r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$", "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+from .. import paths
 
 # Order of tables in the release: referenced tables before those that reference them.
 TABLE_ORDER = (
-    "companies", "investors", "rounds", "round_investors", "metrics",
-    "sources", "reports", "cumulative_claims", "fx_rates", "unit_flags",
+    "companies",
+    "investors",
+    "rounds",
+    "round_investors",
+    "metrics",
+    "sources",
+    "reports",
+    "cumulative_claims",
+    "fx_rates",
+    "unit_flags",
 )
+
+Field = dict[str, Any]
 
 
 @cache
@@ -46,32 +55,49 @@ def curated_tables() -> list[str]:
     return [t for t in TABLE_ORDER if not is_derived_table(t)]
 
 
-def fields(table: str) -> list[dict[str, Any]]:
+def fact_tables() -> tuple[str, ...]:
+    """Tables whose rows are facts that reports back: the values `reports.fact_table` allows."""
+    return tuple(constraints(field("reports", "fact_table"))["enum"])
+
+
+def fields(table: str) -> list[Field]:
     """Field descriptors of the released table."""
     return load_schema(table)["fields"]
 
 
-def field(table: str, name: str) -> dict[str, Any]:
-    """One field descriptor."""
+def field(table: str, name: str) -> Field:
+    """One field descriptor; KeyError names the table when it has no such field."""
     for f in fields(table):
         if f["name"] == name:
             return f
     raise KeyError(f"{table} has no field {name!r}")
 
 
-def curated_fields(table: str) -> list[dict[str, Any]]:
+def curated_fields(table: str) -> list[Field]:
     """Fields a curator writes: all but those the build derives."""
     return [f for f in fields(table) if not f.get("x-derived")]
 
 
 def primary_key(table: str) -> list[str]:
+    """The primary key's columns, as a list even when the schema gives one name."""
     pk = load_schema(table).get("primaryKey", [])
     return [pk] if isinstance(pk, str) else list(pk)
 
 
 def foreign_keys(table: str) -> list[dict[str, Any]]:
+    """The schema's foreignKeys; a reference to resource "" points into the same table."""
     return load_schema(table).get("foreignKeys", [])
 
 
-def constraints(f: dict[str, Any]) -> dict[str, Any]:
+def constraints(f: Field) -> dict[str, Any]:
+    """A field's constraints, empty when it declares none."""
     return f.get("constraints", {})
+
+
+def enum_fields(table: str) -> dict[str, list[str]]:
+    """Text columns with a closed list of values, and those values as text, in schema order."""
+    return {
+        f["name"]: [str(v) for v in constraints(f)["enum"]]
+        for f in fields(table)
+        if f["type"] == "string" and "enum" in constraints(f)
+    }

@@ -7,11 +7,11 @@ ISO code lists, unique columns, primary keys and foreign keys. One pass per tabl
 check becomes a struct in an array, and only the failing ones are exploded into rows.
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
-typed Parquet release. The cross-field rules of `rules.py` (provenance, lead investors,
+typed Parquet release. The cross-field rules of `build.rules` (provenance, lead investors,
 valuation arithmetic) are polars expressions and do not run here.
 
     from pyspark.sql import SparkSession
-    from ai_lab_funding import spark_checks
+    from ai_lab_funding.build import spark_checks
     spark = SparkSession.builder.master("local[*]").getOrCreate()
     failures = spark_checks.validate(spark, spark_checks.read_curated(spark, "curated"))
     failures.show()   # table, key, column, rule, value
@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import table_schemas as ts
-from .codelists import codes
+from ..schemas import tables as ts
+from ..schemas import types
+from ..schemas.codelists import codes
 
 if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[spark]'
     from pyspark.sql import DataFrame, SparkSession
-
-SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def _typed(f: dict[str, Any], string_input: bool) -> str:
         return f"try_to_date({c}, 'yyyy-MM-dd')"
     if f["type"] == "boolean":
         return f"(CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END)"
-    return f"try_cast({c} AS {SQL_TYPES[f['type']]})"
+    return f"try_cast({c} AS {types.TYPES[f['type']].spark})"
 
 
 def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]:
@@ -73,20 +72,51 @@ def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]
     out: list[SqlCheck] = []
     if k.get("required"):
         out.append(SqlCheck(name, "required", f"{c} IS NULL"))
-    if string_input and f["type"] in ts.TEXT_PATTERNS:
-        out.append(SqlCheck(name, "type", f"{present} AND NOT ({c} RLIKE {_lit(ts.TEXT_PATTERNS[f['type']])})"))
+    if string_input and types.pattern(f["type"]):
+        out.append(
+            SqlCheck(
+                name, "type", f"{present} AND NOT ({c} RLIKE {_lit(types.pattern(f['type']))})"
+            )
+        )
     if string_input and f["type"] in ("date", "boolean"):
-        out.append(SqlCheck(name, "type", f"{present} AND {v} IS NULL" + (f" AND {c} RLIKE {_lit(ts.TEXT_PATTERNS['date'])}"
-                                                                          if f["type"] == "date" else "")))
+        out.append(
+            SqlCheck(
+                name,
+                "type",
+                f"{present} AND {v} IS NULL"
+                + (f" AND {c} RLIKE {_lit(types.pattern('date'))}" if f["type"] == "date" else ""),
+            )
+        )
     if "enum" in k:
-        out.append(SqlCheck(name, "enum", f"{present} AND {c} NOT IN ({', '.join(_lit(str(e)) for e in k['enum'])})"))
+        out.append(
+            SqlCheck(
+                name,
+                "enum",
+                f"{present} AND {c} NOT IN ({', '.join(_lit(str(e)) for e in k['enum'])})",
+            )
+        )
     if "pattern" in k:
         out.append(SqlCheck(name, "pattern", f"{present} AND NOT ({c} RLIKE {_lit(k['pattern'])})"))
     if "x-codelist" in f:
-        out.append(SqlCheck(name, "codelist", f"{present} AND {c} NOT IN ({', '.join(_lit(x) for x in sorted(codes(f['x-codelist'])))})"))
-    for key, op in (("minimum", "<"), ("exclusiveMinimum", "<="), ("maximum", ">"), ("exclusiveMaximum", ">=")):
+        out.append(
+            SqlCheck(
+                name,
+                "codelist",
+                f"{present} AND {c} NOT IN ({', '.join(_lit(x) for x in sorted(codes(f['x-codelist'])))})",
+            )
+        )
+    for key, op in (
+        ("minimum", "<"),
+        ("exclusiveMinimum", "<="),
+        ("maximum", ">"),
+        ("exclusiveMaximum", ">="),
+    ):
         if key in k:
-            out.append(SqlCheck(name, "minimum" if "inimum" in key else "maximum", f"{v} {op} {_lit(k[key])}"))
+            out.append(
+                SqlCheck(
+                    name, "minimum" if "inimum" in key else "maximum", f"{v} {op} {_lit(k[key])}"
+                )
+            )
     if "minLength" in k:
         out.append(SqlCheck(name, "minLength", f"length({c}) < {k['minLength']}"))
     if "maxLength" in k:
@@ -96,13 +126,19 @@ def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]
     return out
 
 
-def table_query(table: str, views: dict[str, str], columns: dict[str, str], curated: bool = True) -> str:
+def table_query(
+    table: str, views: dict[str, str], columns: dict[str, str], curated: bool = True
+) -> str:
     """One SELECT over `views[table]` returning a row per failed check.
 
     `columns` maps each present column to its Spark type name ("string", "date", ...), so
     text input is type-checked and typed input is used as it is.
     """
-    flds = [f for f in (ts.curated_fields(table) if curated else ts.fields(table)) if f["name"] in columns]
+    flds = [
+        f
+        for f in (ts.curated_fields(table) if curated else ts.fields(table))
+        if f["name"] in columns
+    ]
     checks: list[SqlCheck] = []
     for f in flds:
         checks += field_checks(f, string_input=columns[f["name"]] == "string")
@@ -111,13 +147,21 @@ def table_query(table: str, views: dict[str, str], columns: dict[str, str], cura
     # A one-column key that is also `unique` is already reported by that column's check.
     if pk and not (len(pk) == 1 and ts.constraints(ts.field(table, pk[0])).get("unique")):
         present = " AND ".join(f"{_col(p)} IS NOT NULL" for p in pk)
-        checks.append(SqlCheck("+".join(pk), "duplicate_key", f"{present} AND count(1) OVER (PARTITION BY {', '.join(map(_col, pk))}) > 1"))
+        checks.append(
+            SqlCheck(
+                "+".join(pk),
+                "duplicate_key",
+                f"{present} AND count(1) OVER (PARTITION BY {', '.join(map(_col, pk))}) > 1",
+            )
+        )
     # Window conditions are computed in an inner SELECT; the joins for foreign keys come after.
     inner = [f"coalesce({ch.bad}, false) AS __bad{i}" for i, ch in enumerate(checks)]
     joins, structs = [], []
     for i, ch in enumerate(checks):
         value = key if ch.rule == "duplicate_key" else f"CAST(t.{_col(ch.column)} AS STRING)"
-        structs.append(f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, 'value', {value}, 'bad', t.__bad{i})")
+        structs.append(
+            f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, 'value', {value}, 'bad', t.__bad{i})"
+        )
     for j, fk in enumerate(ts.foreign_keys(table)):
         col, ref = fk["fields"][0], fk["reference"]
         if col not in columns:
@@ -125,20 +169,30 @@ def table_query(table: str, views: dict[str, str], columns: dict[str, str], cura
         target = views.get(ref["resource"] or table)
         if target is None:
             continue
-        joins.append(f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} ON t.{_col(col)} = fk{j}.k")
-        structs.append(f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', 'value', CAST(t.{_col(col)} AS STRING), "
-                       f"'bad', t.{_col(col)} IS NOT NULL AND fk{j}.k IS NULL)")
+        joins.append(
+            f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} ON t.{_col(col)} = fk{j}.k"
+        )
+        structs.append(
+            f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', 'value', CAST(t.{_col(col)} AS STRING), "
+            f"'bad', t.{_col(col)} IS NOT NULL AND fk{j}.k IS NULL)"
+        )
     failed = f"filter(array({', '.join(structs)}), x -> x.bad)"
-    return (f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, c.value AS value FROM ("
-            f"SELECT {key} AS key, explode({failed}) AS c "
-            f"FROM (SELECT *, {', '.join(inner) or 'false AS __none'} FROM {views[table]}) t {' '.join(joins)})")
+    return (
+        f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, c.value AS value FROM ("
+        f"SELECT {key} AS key, explode({failed}) AS c "
+        f"FROM (SELECT *, {', '.join(inner) or 'false AS __none'} FROM {views[table]}) t {' '.join(joins)})"
+    )
 
 
 def read_curated(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
     """The curated CSVs of `folder` as Spark DataFrames of strings (empty cell = null)."""
     folder = Path(folder)
-    return {t: spark.read.csv(str(folder / f"{t}.csv"), header=True, inferSchema=False, escape='"', encoding="UTF-8")
-            for t in ts.curated_tables()}
+    return {
+        t: spark.read.csv(
+            str(folder / f"{t}.csv"), header=True, inferSchema=False, escape='"', encoding="UTF-8"
+        )
+        for t in ts.curated_tables()
+    }
 
 
 def read_release(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
@@ -152,7 +206,11 @@ def missing_columns(frames: dict[str, DataFrame], curated: bool = True) -> list[
     out = []
     for table, df in frames.items():
         have = set(df.columns)
-        out += [(table, f["name"]) for f in (ts.curated_fields(table) if curated else ts.fields(table)) if f["name"] not in have]
+        out += [
+            (table, f["name"])
+            for f in (ts.curated_fields(table) if curated else ts.fields(table))
+            if f["name"] not in have
+        ]
     return out
 
 
@@ -166,10 +224,17 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
     for table, df in frames.items():
         views[table] = f"alf_{table}"
         df.createOrReplaceTempView(views[table])
-    queries = [table_query(t, views, {f.name: f.dataType.typeName() for f in df.schema.fields}, curated) for t, df in frames.items()]
+    queries = [
+        table_query(t, views, {f.name: f.dataType.typeName() for f in df.schema.fields}, curated)
+        for t, df in frames.items()
+    ]
     result = spark.sql(" UNION ALL ".join(f"({q})" for q in queries))
     missing = missing_columns(frames, curated)
     if missing:
-        result = result.unionByName(spark.createDataFrame([(t, "", c, "missing_column", None) for t, c in missing],
-                                                          "`table` string, key string, `column` string, rule string, value string"))
+        result = result.unionByName(
+            spark.createDataFrame(
+                [(t, "", c, "missing_column", None) for t, c in missing],
+                "`table` string, key string, `column` string, rule string, value string",
+            )
+        )
     return result

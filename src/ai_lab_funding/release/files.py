@@ -18,20 +18,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import table_schemas as ts
-from ._version import RELEASE_DATE, __version__
-from .curated_reader import FORMULA_START
+from .._version import RELEASE_DATE, __version__
+from ..schemas import tables as ts
+from ..schemas.types import FORMULA_START, arrow_schema
 
-ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "date": pa.date32(), "boolean": pa.bool_()}
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 9, "use_dictionary": True, "write_statistics": True,
-                   "version": "2.6", "data_page_version": "1.0"}
+PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "compression_level": 9,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_version": "1.0",
+}
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
-
-
-def arrow_schema(table: str) -> pa.Schema:
-    """The Arrow schema a released Parquet file must have, from the Table Schema."""
-    return pa.schema([pa.field(f["name"], ARROW_TYPES[f["type"]], nullable=not ts.constraints(f).get("required", False))
-                      for f in ts.fields(table)])
 
 
 def canonical_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -44,7 +43,12 @@ def canonical_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def _cell(value: Any, f: dict[str, Any]) -> str:
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
+    ):
         return ""
     kind = f["type"]
     if kind == "number":
@@ -57,11 +61,14 @@ def _cell(value: Any, f: dict[str, Any]) -> str:
         return "true" if value else "false"
     text = str(value)
     if text.startswith(FORMULA_START):
-        raise ValueError(f"refusing to write a cell that a spreadsheet would run as a formula: {text[:30]!r}")
+        raise ValueError(
+            f"refusing to write a cell that a spreadsheet would run as a formula: {text[:30]!r}"
+        )
     return text
 
 
 def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
+    """A table as the release's CSV: header from the schema, fixed number formats, LF endings."""
     flds = ts.fields(table)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -73,12 +80,17 @@ def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
 
 
 def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
+    """A table as the release's Parquet: the schema's Arrow types, fixed writer options."""
     schema = arrow_schema(table)
     arrays = []
     for f, field in zip(ts.fields(table), schema):
         s = df[f["name"]]
         if f["type"] == "date":
-            arrays.append(pa.array([None if pd.isna(v) else pd.Timestamp(v).date() for v in s], type=field.type))
+            arrays.append(
+                pa.array(
+                    [None if pd.isna(v) else pd.Timestamp(v).date() for v in s], type=field.type
+                )
+            )
         elif f["type"] == "string":
             arrays.append(pa.array([None if pd.isna(v) else str(v) for v in s], type=field.type))
         else:
@@ -90,6 +102,7 @@ def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
 
 
 def sha256(data: bytes) -> str:
+    """Hex sha256 of `data`, as the descriptor records it."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -104,30 +117,60 @@ def descriptor(files: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
     for table in ts.TABLE_ORDER:
         schema = _public_schema(table)
         csv_path, pq_path = f"data/{table}.csv", f"data/{table}.parquet"
-        resources.append({
-            "name": table, "type": "table", "title": schema.get("title", table), "description": schema.get("description", ""),
-            "path": csv_path, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "bytes": len(files[csv_path]), "hash": f"sha256:{sha256(files[csv_path])}", "rows": rows[table],
-            "schema": schema,
-        })
-        resources.append({
-            "name": f"{table}-parquet", "type": "file", "title": f"{schema.get('title', table)} (Parquet)",
-            "path": pq_path, "format": "parquet", "mediatype": PARQUET_MEDIATYPE,
-            "bytes": len(files[pq_path]), "hash": f"sha256:{sha256(files[pq_path])}", "x-rows": rows[table],
-            "schema": schema,
-        })
+        resources.append(
+            {
+                "name": table,
+                "type": "table",
+                "title": schema.get("title", table),
+                "description": schema.get("description", ""),
+                "path": csv_path,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "bytes": len(files[csv_path]),
+                "hash": f"sha256:{sha256(files[csv_path])}",
+                "rows": rows[table],
+                "schema": schema,
+            }
+        )
+        resources.append(
+            {
+                "name": f"{table}-parquet",
+                "type": "file",
+                "title": f"{schema.get('title', table)} (Parquet)",
+                "path": pq_path,
+                "format": "parquet",
+                "mediatype": PARQUET_MEDIATYPE,
+                "bytes": len(files[pq_path]),
+                "hash": f"sha256:{sha256(files[pq_path])}",
+                "x-rows": rows[table],
+                "schema": schema,
+            }
+        )
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "ai-lab-funding",
         "title": "AI lab funding: rounds, investors and metrics, every figure traced to its sources",
-        "description": ("Funding rounds, investors and company metrics of AI labs, starting with Moonshot AI (Kimi) and its "
-                        "peers. Every figure is kept as each source reported it (table reports), with a verdict and a reason, "
-                        "and the build checks the believed figures against them."),
+        "description": (
+            "Funding rounds, investors and company metrics of AI labs, starting with Moonshot AI (Kimi) and its "
+            "peers. Every figure is kept as each source reported it (table reports), with a verdict and a reason, "
+            "and the build checks the believed figures against them."
+        ),
         "version": __version__,
         "created": f"{RELEASE_DATE}T00:00:00Z",
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International",
-                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
-        "sources": [{"title": "News reports, filings, company letters and analyses listed in the sources table", "path": "data/sources.csv"}],
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "title": "Creative Commons Attribution 4.0 International",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+            }
+        ],
+        "sources": [
+            {
+                "title": "News reports, filings, company letters and analyses listed in the sources table",
+                "path": "data/sources.csv",
+            }
+        ],
         "contributors": [{"title": "ai-lab-funding contributors", "roles": ["creator"]}],
         "keywords": ["ai", "venture capital", "funding", "moonshot ai", "kimi", "provenance"],
         "resources": resources,
@@ -144,11 +187,14 @@ def release_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
         files[f"data/{table}.parquet"] = parquet_bytes(df, table)
         rows[table] = len(df)
     desc = descriptor(files, rows)
-    files["datapackage.json"] = (json.dumps(desc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    files["datapackage.json"] = (json.dumps(desc, ensure_ascii=False, indent=2) + "\n").encode(
+        "utf-8"
+    )
     return files
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> None:
+    """Write every file (path relative to `root` → bytes), creating folders as needed."""
     for rel, data in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,14 +11,32 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
-_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+from ..schemas import types
+
+# Arrow's own conversion already gives the schema's pandas dtype for text and numbers; not
+# for integers and booleans with gaps, which need pandas' nullable dtypes.
+_TO_PANDAS = {
+    types.arrow_type(kind): pd.api.types.pandas_dtype(types.TYPES[kind].pandas)
+    for kind in ("integer", "boolean")
+}.get
 
 
 def to_pandas(df: pl.DataFrame, index: pd.Index | None = None) -> pd.DataFrame:
     """A polars table as pandas: large strings, Int64/boolean with gaps, dates as datetime64[s]."""
     arrow = df.to_arrow()
-    target = pa.schema([pa.field(c.name, pa.large_string() if pa.types.is_string_view(c.type) or pa.types.is_string(c.type)
-                                 else pa.timestamp("s") if pa.types.is_date(c.type) else c.type) for c in arrow.schema])
+    target = pa.schema(
+        [
+            pa.field(
+                c.name,
+                pa.large_string()
+                if pa.types.is_string_view(c.type) or pa.types.is_string(c.type)
+                else pa.timestamp("s")
+                if pa.types.is_date(c.type)
+                else c.type,
+            )
+            for c in arrow.schema
+        ]
+    )
     out = arrow.cast(target).to_pandas(types_mapper=_TO_PANDAS)
     if index is not None:
         out.index = index
@@ -28,5 +46,7 @@ def to_pandas(df: pl.DataFrame, index: pd.Index | None = None) -> pd.DataFrame:
 def to_polars(df: pd.DataFrame) -> pl.DataFrame:
     """A pandas table as the polars frame the rules run on: same columns, dates as Date, gaps as null."""
     # Column by column: polars.from_pandas holds a converted copy of the whole frame at once.
-    out = pl.DataFrame([pl.from_arrow(pa.Array.from_pandas(df[c])).alias(c) for c in df.columns], nan_to_null=True)
+    out = pl.DataFrame(
+        [pl.from_arrow(pa.Array.from_pandas(df[c])).alias(c) for c in df.columns], nan_to_null=True
+    )
     return out.with_columns(pl.col(pl.Datetime).cast(pl.Date), pl.col(pl.Float64).fill_nan(None))

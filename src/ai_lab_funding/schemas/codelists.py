@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
-import pycountry
-
 
 @cache
 def codes(codelist: str) -> frozenset[str]:
-    """The valid codes of an ISO code list, e.g. "ISO 4217"."""
+    """The valid codes of an ISO code list, e.g. "ISO 4217" (pycountry is imported here, not at load)."""
+    import pycountry
+
     if codelist == "ISO 3166-1 alpha-2":
         return frozenset(c.alpha_2 for c in pycountry.countries)
     if codelist == "ISO 639-1":

@@ -24,8 +24,14 @@ class Figure:
 
 
 _QUALIFIERS = [
-    ("at_least", r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?|north of|upwards of|突破|超过|超|逾|多于|至少|不低于"),
-    ("about", r"nearly|almost|about|around|roughly|approximately|approx\.?|approaching|close to|some|~|约|近|将近|接近|大约"),
+    (
+        "at_least",
+        r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?|north of|upwards of|突破|超过|超|逾|多于|至少|不低于",
+    ),
+    (
+        "about",
+        r"nearly|almost|about|around|roughly|approximately|approx\.?|approaching|close to|some|~|约|近|将近|接近|大约",
+    ),
     ("up_to", r"up to|as much as|as high as|less than|under|below|最高|至多|不超过|不到"),
 ]
 _SUFFIX_QUALIFIERS = [("at_least", r"以上|多|\+"), ("about", r"左右")]
@@ -38,30 +44,102 @@ _CURRENCY_MARKS = [  # longest first
     ("GBP", r"£|GBP|pounds?"),
 ]
 _SCALES = [  # longest first; Chinese compound units before single ones
-    (r"万亿|兆", 1e12), (r"千亿", 1e11), (r"百亿", 1e10), (r"十亿", 1e9), (r"千万", 1e7), (r"百万", 1e6),
-    (r"亿", 1e8), (r"万", 1e4), (r"千", 1e3),
-    (r"trillion|tn|t\b", 1e12), (r"billion|bn|b\b", 1e9), (r"million|mn|mln|mio|mil\b|m\b", 1e6), (r"thousand|k\b", 1e3),
+    (r"万亿|兆", 1e12),
+    (r"千亿", 1e11),
+    (r"百亿", 1e10),
+    (r"十亿", 1e9),
+    (r"千万", 1e7),
+    (r"百万", 1e6),
+    (r"亿", 1e8),
+    (r"万", 1e4),
+    (r"千", 1e3),
+    (r"trillion|tn|t\b", 1e12),
+    (r"billion|bn|b\b", 1e9),
+    (r"million|mn|mln|mio|mil\b|m\b", 1e6),
+    (r"thousand|k\b", 1e3),
 ]
-_WORD_MULTIPLES = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                   "double": 2, "doubled": 2, "triple": 3, "tripled": 3, "quadruple": 4, "quadrupled": 4,
-                   "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_WORD_MULTIPLES = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "double": 2,
+    "doubled": 2,
+    "triple": 3,
+    "tripled": 3,
+    "quadruple": 4,
+    "quadrupled": 4,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # Vague magnitudes become ranges, so they can still be compared with the believed figure.
 _VAGUE = [
-    (r"hundreds of millions", 1e8, 1e9), (r"several hundred million|a few hundred million", 2e8, 9e8),
-    (r"tens of millions", 1e7, 1e8), (r"tens of billions", 1e10, 1e11), (r"several billion|a few billion", 2e9, 9e9),
-    (r"[数數几幾]亿|[数數几幾]億", 2e8, 9e8), (r"[数數几幾]十亿|[数數几幾]十億", 2e9, 9e9),
+    (r"hundreds of millions", 1e8, 1e9),
+    (r"several hundred million|a few hundred million", 2e8, 9e8),
+    (r"tens of millions", 1e7, 1e8),
+    (r"tens of billions", 1e10, 1e11),
+    (r"several billion|a few billion", 2e9, 9e9),
+    (r"[数數几幾]亿|[数數几幾]億", 2e8, 9e8),
+    (r"[数數几幾]十亿|[数數几幾]十億", 2e9, 9e9),
 ]
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_WORD_NUMBERS = {"a hundred": 100, "one hundred": 100, "a thousand": 1000, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a": 1}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_WORD_NUMBERS = {
+    "a hundred": 100,
+    "one hundred": 100,
+    "a thousand": 1000,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a": 1,
+}
 _RANGE_SEP = r"\s*(?:-|–|—|~|to|and|至|到)\s*"
 
 
 _CURRENCY_RE = [(code, re.compile(pattern, re.IGNORECASE)) for code, pattern in _CURRENCY_MARKS]
-_SCALE_RE = [(re.compile(r"\s*-?\s*(?:" + pattern + r")", re.IGNORECASE), factor) for pattern, factor in _SCALES]
-_QUALIFIER_RE = [(name, re.compile(r"(?:^|\s|\b)(?:" + pattern + r")")) for name, pattern in _QUALIFIERS]
-_SUFFIX_QUALIFIER_RE = [(name, re.compile(r"(?:" + pattern + r")\s*$")) for name, pattern in _SUFFIX_QUALIFIERS]
+_SCALE_RE = [
+    (re.compile(r"\s*-?\s*(?:" + pattern + r")", re.IGNORECASE), factor)
+    for pattern, factor in _SCALES
+]
+_QUALIFIER_RE = [
+    (name, re.compile(r"(?:^|\s|\b)(?:" + pattern + r")")) for name, pattern in _QUALIFIERS
+]
+_SUFFIX_QUALIFIER_RE = [
+    (name, re.compile(r"(?:" + pattern + r")\s*$")) for name, pattern in _SUFFIX_QUALIFIERS
+]
 
 
 def _find_currency(text: str) -> str | None:
@@ -79,17 +157,20 @@ def _first_currency(text: str, last: bool = False) -> str | None:
             found.append((m.start(), -len(m.group(0)), code))
     if not found:
         return None
-    return (max if last else min)(found, key=lambda f: (f[0], f[1]) if not last else (f[0] - f[1], -f[1]))[2]
+    return (max if last else min)(
+        found, key=lambda f: (f[0], f[1]) if not last else (f[0] - f[1], -f[1])
+    )[2]
 
 
 def _currency_near(t: str, start: int, end: int) -> str | None:
     """The currency printed with the figure at t[start:end]: a mark just before it, else the
-    first mark after it and before any other figure ("10 billion yuan ($1.4 billion)" is CNY)."""
-    before = _first_currency(t[max(0, start - 4):start], last=True)
+    first mark after it and before any other figure ("10 billion yuan ($1.4 billion)" is CNY).
+    """
+    before = _first_currency(t[max(0, start - 4) : start], last=True)
     if before:
         return before
     nxt = re.search(r"\d", t[end:])
-    return _first_currency(t[end:end + nxt.start()] if nxt else t[end:])
+    return _first_currency(t[end : end + nxt.start()] if nxt else t[end:])
 
 
 def _find_scale(text: str) -> float:
@@ -127,18 +208,34 @@ def _rounding(s: str) -> float:
 
 
 def _normalise(text: str) -> str:
-    t = text.strip().replace("，", ",").replace("．", ".").replace("\u00a0", " ").replace("億", "亿").replace("萬", "万")
+    t = (
+        text.strip()
+        .replace("，", ",")
+        .replace("．", ".")
+        .replace("\u00a0", " ")
+        .replace("億", "亿")
+        .replace("萬", "万")
+    )
     # A single Chinese numeral before a unit (一亿, 五十亿 is left to digits): 一亿 → 1亿.
-    t = re.sub(r"([一二两兩三四五六七八九十])(?=[亿万千百])", lambda m: str(_CN_DIGITS[m.group(1)]), t)
+    t = re.sub(
+        r"([一二两兩三四五六七八九十])(?=[亿万千百])", lambda m: str(_CN_DIGITS[m.group(1)]), t
+    )
     # Number words before a scale: "a hundred billion" → "100 billion".
     low = t.lower()
     for word, n in sorted(_WORD_NUMBERS.items(), key=lambda kv: -len(kv[0])):
-        m = re.search(r"\b" + word + r"\s+(?=(?:hundred\s+)?(?:thousand|million|billion|trillion)\b)", low)
+        m = re.search(
+            r"\b" + word + r"\s+(?=(?:hundred\s+)?(?:thousand|million|billion|trillion)\b)", low
+        )
         if m and not re.search(r"\d", low[: m.start()]):
-            t = t[: m.start()] + str(n) + " " + t[m.end():]
+            t = t[: m.start()] + str(n) + " " + t[m.end() :]
             low = t.lower()
             break
-    t = re.sub(r"(\d+)\s+hundred\s+(?=thousand|million|billion)", lambda m: str(int(m.group(1)) * 100) + " ", t, flags=re.IGNORECASE)
+    t = re.sub(
+        r"(\d+)\s+hundred\s+(?=thousand|million|billion)",
+        lambda m: str(int(m.group(1)) * 100) + " ",
+        t,
+        flags=re.IGNORECASE,
+    )
     return t
 
 
@@ -148,13 +245,13 @@ def parse_reported(text: str) -> Figure | None:
     t = re.sub(r"^\s*(?:19|20)\d{2}\s*[:：]\s*", "", t)  # a year label: "2025: $13.1 billion"
     plus = re.search(r"(\d[a-zA-Z]{0,3})\s*-?\s*plus\b|(\d)\+(?=\s*[a-zA-Z亿万])", t)
     if plus:  # "$300-plus million", "$300m-plus", "300+ million": a floor
-        t = t[: plus.start()] + (plus.group(1) or plus.group(2)) + t[plus.end():]
+        t = t[: plus.start()] + (plus.group(1) or plus.group(2)) + t[plus.end() :]
     low = t.lower()
     qualifier = "at_least" if plus else _qualifier(t)
 
     first = re.search(_NUM, low)
     if first:
-        after = low[first.end():]
+        after = low[first.end() :]
         if re.match(r"\s*(?:%|percent)", after):
             return Figure(_num(first.group(0)), None, None, qualifier, "percent")
         if re.match(r"\s*(?:x\b|times|-?fold|倍)", after):
@@ -162,21 +259,37 @@ def parse_reported(text: str) -> Figure | None:
     m = re.search(r"百分之(" + _NUM + r")", low)
     if m:
         return Figure(_num(m.group(1)), None, None, qualifier, "percent")
-    m = re.search(r"(" + "|".join(_WORD_MULTIPLES) + r")(?:-?fold|倍)|\b(doubl|tripl|quadrupl)(?:e|ed|ing)\b", low)
+    m = re.search(
+        r"(" + "|".join(_WORD_MULTIPLES) + r")(?:-?fold|倍)|\b(doubl|tripl|quadrupl)(?:e|ed|ing)\b",
+        low,
+    )
     if m:
-        word = m.group(1) or {"doubl": "double", "tripl": "triple", "quadrupl": "quadruple"}[m.group(2)]
+        word = (
+            m.group(1)
+            or {"doubl": "double", "tripl": "triple", "quadrupl": "quadruple"}[m.group(2)]
+        )
         return Figure(float(_WORD_MULTIPLES[word]), None, None, qualifier, "multiple")
     for pattern, lo, hi in _VAGUE:
         if re.search(pattern, low):
             currency = _find_currency(t)
             return Figure(lo, hi, currency, "range", "currency" if currency else "number")
 
-    rng = re.search(r"(" + _NUM + r")\s*([^\d\s]*?)" + _RANGE_SEP + r"\D{0,3}?(" + _NUM + r")", t, flags=re.IGNORECASE)
-    if rng and (not rng.group(2).strip() or _find_scale(rng.group(2)) != 1.0) and rng.start() == re.search(_NUM, t).start():
+    rng = re.search(
+        r"(" + _NUM + r")\s*([^\d\s]*?)" + _RANGE_SEP + r"\D{0,3}?(" + _NUM + r")",
+        t,
+        flags=re.IGNORECASE,
+    )
+    if (
+        rng
+        and (not rng.group(2).strip() or _find_scale(rng.group(2)) != 1.0)
+        and rng.start() == re.search(_NUM, t).start()
+    ):
         lo_txt, lo_unit, hi_txt = rng.group(1), rng.group(2), rng.group(3)
-        rest = t[rng.end():]
+        rest = t[rng.end() :]
         hi_scale = _find_scale(rest)
-        lo_scale = _find_scale(lo_unit) if lo_unit.strip() and _find_scale(lo_unit) != 1.0 else hi_scale
+        lo_scale = (
+            _find_scale(lo_unit) if lo_unit.strip() and _find_scale(lo_unit) != 1.0 else hi_scale
+        )
         currency = _currency_near(t, rng.start(), rng.end())
         lo, hi = _num(lo_txt) * lo_scale, _num(hi_txt) * hi_scale
         if lo > hi:
@@ -185,6 +298,13 @@ def parse_reported(text: str) -> Figure | None:
     m = re.search(_NUM, t)
     if not m:
         return None
-    value = _num(m.group(0)) * _find_scale(t[m.end():])
+    value = _num(m.group(0)) * _find_scale(t[m.end() :])
     currency = _currency_near(t, m.start(), m.end())
-    return Figure(value, None, currency, qualifier, "currency" if currency else "number", _rounding(m.group(0)))
+    return Figure(
+        value,
+        None,
+        currency,
+        qualifier,
+        "currency" if currency else "number",
+        _rounding(m.group(0)),
+    )

@@ -32,7 +32,11 @@ def _converter(currencies: frozenset[str]):
         def load_lines(self, lines):
             lines = iter(lines)
             header = next(lines).strip().split(",")
-            keep = [i for i, name in enumerate(header) if i == 0 or name.strip() in currencies or name.strip() == "USD"]
+            keep = [
+                i
+                for i, name in enumerate(header)
+                if i == 0 or name.strip() in currencies or name.strip() == "USD"
+            ]
 
             def columns(line: str) -> str:
                 cells = line.strip().split(",")
@@ -59,7 +63,8 @@ class FxTable:
 
     def __init__(self, expected: Iterable[str] = ()) -> None:
         """`expected`: the currencies the caller knows it will convert, read from the ECB file in
-        one pass (each pass costs about a tenth of a second); any other is read when first asked for."""
+        one pass (each pass costs about a tenth of a second); any other is read when first asked for.
+        """
         self._used: dict[tuple[str, date], tuple[float, date]] = {}
         self._expected = frozenset(expected)
 
@@ -82,7 +87,9 @@ class FxTable:
                 return round(conv.convert(1, currency, "USD", date=day), RATE_DECIMALS), day
             except Exception:  # RateNotFoundError: weekend, holiday or outside the history
                 continue
-        raise RateNotFound(f"no ECB rate for {currency} within {MAX_LOOKBACK_DAYS} days before {on.isoformat()}")
+        raise RateNotFound(
+            f"no ECB rate for {currency} within {MAX_LOOKBACK_DAYS} days before {on.isoformat()}"
+        )
 
     def usd_rates(self, currency: pl.Series, on: pl.Series) -> pl.DataFrame:
         """Rates for whole columns: one lookup per distinct (currency, day), not per row.
@@ -98,12 +105,29 @@ class FxTable:
                 rows.append((*self.usd_rate(cur, day), None))
             except RateNotFound as e:
                 rows.append((None, None, str(e)))
-        found = pairs.hstack(pl.DataFrame(rows, schema={"rate": pl.Float64, "rate_date": pl.Date, "error": pl.String}, orient="row"))
-        return keys.join(found, on=["currency", "on"], how="left", maintain_order="left").select("rate", "rate_date", "error")
+        found = pairs.hstack(
+            pl.DataFrame(
+                rows,
+                schema={"rate": pl.Float64, "rate_date": pl.Date, "error": pl.String},
+                orient="row",
+            )
+        )
+        return keys.join(found, on=["currency", "on"], how="left", maintain_order="left").select(
+            "rate", "rate_date", "error"
+        )
 
     def frame(self) -> pl.DataFrame:
         """Every conversion used, in a stable order."""
-        rows = [(cur, "USD", on, rate_day, rate, source_label()) for (cur, on), (rate, rate_day) in sorted(self._used.items())]
-        schema = {"currency": pl.String, "quote_currency": pl.String, "requested_on": pl.Date, "rate_date": pl.Date,
-                  "rate": pl.Float64, "source": pl.String}
+        rows = [
+            (cur, "USD", on, rate_day, rate, source_label())
+            for (cur, on), (rate, rate_day) in sorted(self._used.items())
+        ]
+        schema = {
+            "currency": pl.String,
+            "quote_currency": pl.String,
+            "requested_on": pl.Date,
+            "rate_date": pl.Date,
+            "rate": pl.Float64,
+            "source": pl.String,
+        }
         return pl.DataFrame(rows, schema=schema, orient="row")

@@ -8,22 +8,15 @@ Parquet files are checked here: Arrow schema equal to the Table Schema's, same r
 from __future__ import annotations
 
 import json
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import table_schemas as ts
-from .problems import Problem
-from .release_writer import ARROW_TYPES, arrow_schema
-
-
-def leaves_package(path: object) -> bool:
-    """True for a resource path that could point outside the package: absolute, '..', a URL or a backslash."""
-    if not isinstance(path, str):
-        return True
-    pp = PurePosixPath(path)
-    return pp.is_absolute() or ".." in pp.parts or "://" in path or "\\" in path
+from ..paths import leaves_package
+from ..problems import Problem
+from ..schemas import tables as ts
+from ..schemas.types import arrow_schema, arrow_type
 
 
 def safe_paths(desc: dict) -> list[Problem]:
@@ -32,7 +25,16 @@ def safe_paths(desc: dict) -> list[Problem]:
     for res in desc.get("resources", []):
         p = res.get("path", "")
         if leaves_package(p):
-            out.append(Problem("datapackage.json", 0, res.get("name", ""), "unsafe_path", "resource path points outside the package", str(p)))
+            out.append(
+                Problem(
+                    "datapackage.json",
+                    0,
+                    res.get("name", ""),
+                    "unsafe_path",
+                    "resource path points outside the package",
+                    str(p),
+                )
+            )
     return out
 
 
@@ -52,7 +54,11 @@ def frictionless_problems(root: Path) -> list[Problem]:
         for err in task.errors:
             line = getattr(err, "row_number", None) or 0
             col = getattr(err, "field_name", None) or ""
-            problems.append(Problem(task.place or task.name, int(line), col, f"frictionless:{err.type}", err.message))
+            problems.append(
+                Problem(
+                    task.place or task.name, int(line), col, f"frictionless:{err.type}", err.message
+                )
+            )
     for err in report.errors:
         problems.append(Problem("datapackage.json", 0, "", f"frictionless:{err.type}", err.message))
     return problems
@@ -70,18 +76,39 @@ def parquet_problems(root: Path) -> list[Problem]:
             continue
         want = arrow_schema(table)
         if got.schema.names != want.names:
-            problems.append(Problem(name, 0, "", "parquet_columns", f"columns {got.schema.names} differ from the schema's {want.names}"))
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    "",
+                    "parquet_columns",
+                    f"columns {got.schema.names} differ from the schema's {want.names}",
+                )
+            )
             continue
         for f in want:
             g = got.schema.field(f.name)
             if g.type != f.type:
-                problems.append(Problem(name, 0, f.name, "parquet_type", f"Arrow type {g.type} where the schema needs {f.type}"))
+                problems.append(
+                    Problem(
+                        name,
+                        0,
+                        f.name,
+                        "parquet_type",
+                        f"Arrow type {g.type} where the schema needs {f.type}",
+                    )
+                )
         flds = ts.fields(table)
         from_csv = pacsv.read_csv(
             csv_path,
-            convert_options=pacsv.ConvertOptions(column_types={f["name"]: ARROW_TYPES[f["type"]] for f in flds},
-                                                 strings_can_be_null=True, null_values=[""]),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f["name"]: arrow_type(f["type"]) for f in flds},
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
         ).cast(want)
         if not from_csv.equals(got.cast(want)):
-            problems.append(Problem(name, 0, "", "parquet_rows", f"rows differ from data/{table}.csv"))
+            problems.append(
+                Problem(name, 0, "", "parquet_rows", f"rows differ from data/{table}.csv")
+            )
     return problems

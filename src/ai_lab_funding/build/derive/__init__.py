@@ -1,0 +1,88 @@
+"""Compute what the curated tables imply: USD amounts, implied valuations, parsed reports,
+the check of every report against the believed figure, cumulative-claim sums and ×10 flags.
+
+Nothing here judges a figure; it only makes disagreement visible so the rules can. It runs
+on polars, the frames the reader produced and the rules check, so a million rounds are
+held once, not once per library. `facts` derives the fact tables, `reports` the reports
+and unit flags, `fx` the exchange rates, `parse` reads a figure as a source printed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from ...problems import Problem
+from ...schemas import tables as ts
+from .base import LineOf, Log, Tables
+from .facts import derive_claims, derive_metrics, derive_rounds
+from .fx import FxTable
+from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
+
+__all__ = ["Derived", "derive"]
+
+
+@dataclass
+class Derived:
+    """The released tables and the problems met while deriving them."""
+
+    tables: Tables
+    problems: list[Problem]
+
+
+def _link_accepted_reports(tables: Tables) -> None:
+    """Each fact row names the accepted reports its figures rest on."""
+    acc = (
+        tables["reports"]
+        .filter(pl.col("verdict") == "accepted")
+        .select("fact_table", "fact_id", "report_id")
+        .sort("report_id", maintain_order=True)
+    )
+    for table in ts.fact_tables():
+        pk = ts.primary_key(table)[0]
+        ids = (
+            acc.filter(pl.col("fact_table") == table)
+            .group_by("fact_id", maintain_order=True)
+            .agg(pl.col("report_id").str.join(";").alias("accepted_report_ids"))
+            .rename({"fact_id": pk})
+        )
+        # Joined on the key alone and added as a column: joining the whole table would copy every column of it.
+        linked = tables[table].select(pk).join(ids, on=pk, how="left", maintain_order="left")
+        tables[table] = tables[table].with_columns(linked["accepted_report_ids"])
+
+
+def _currencies(tables: Tables) -> set[str]:
+    """Every currency a curator wrote next to a figure: the rates that will surely be needed."""
+    columns = {(t, ccy) for (t, _), ccy in NUMERIC_FIELDS.items()} | {
+        ("reports", "implied_currency")
+    }
+    return {c for t, col in columns for c in tables[t][col].drop_nulls().unique().to_list()}
+
+
+def _curated_file(table: str) -> str:
+    return f"curated/{table}.csv"
+
+
+def _position_line(table: str, pos: int) -> int:
+    return pos + 2  # the header is line 1
+
+
+def derive(
+    tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line
+) -> Derived:
+    """All released tables, computed from the curated ones; problems name places with `file_of` and `line_of`."""
+    log = Log(file_of, line_of)
+    fx = FxTable(_currencies(tables))
+    out = dict(tables)
+    out["rounds"] = derive_rounds(tables["rounds"], fx, log)
+    out["metrics"] = derive_metrics(tables["metrics"], fx, log)
+    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, log)
+    out["reports"] = derive_reports(out, fx, log)
+    _link_accepted_reports(out)
+    out["unit_flags"] = unit_flags(out["reports"])
+    out["fx_rates"] = fx.frame()
+    for name in out:
+        out[name] = out[name].select(f["name"] for f in ts.fields(name))
+    return Derived(out, log.problems)

@@ -1,0 +1,115 @@
+"""Validate curated input: read → derive → rules over a folder, or over one file.
+
+One entry point (`validate_curated`) for the build, the CLI and the benchmark, so all
+three hold and free the same frames. The release half (`ai_lab_funding.release`) takes
+the tables from here and writes them; nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from ..problems import InvalidData, Problem, errors
+from ..schemas import tables as ts
+from .curated import CuratedTable, display_path, read_table
+from .derive import derive
+from .rules.runner import validate_tables
+
+Tables = dict[str, pl.DataFrame]
+
+
+def read_all(curated: Path) -> tuple[dict[str, CuratedTable], list[Problem]]:
+    """Every curated table, and every structural and type problem in them."""
+    tables, problems = {}, []
+    for table in ts.curated_tables():
+        read, found = read_table(curated / f"{table}.csv", table)
+        problems += found
+        if read is not None:
+            tables[table] = read
+    return tables, problems
+
+
+def file_namer(curated: Path) -> Callable[[str], str]:
+    """Name problems by the curated file, as the user's path shows it; built tables by data/."""
+
+    def file_of(table: str) -> str:
+        if ts.is_derived_table(table):
+            return f"data/{table}.csv"
+        return display_path(curated / f"{table}.csv")
+
+    return file_of
+
+
+def line_namer(read: dict[str, CuratedTable]) -> Callable[[str, int], int]:
+    """(table, row position) → editor line: the curated file's, or a built table's (header 1)."""
+    # Only the line arrays are kept: holding `read` would keep every curated frame alive
+    # after derive replaced it.
+    lines = {name: t.lines for name, t in read.items()}
+
+    def line_of(table: str, pos: int) -> int:
+        return int(lines[table][pos]) if table in lines else int(pos) + 2
+
+    return line_of
+
+
+class _Laps:
+    """Seconds each stage took, written into `phases` when the caller asked for them."""
+
+    def __init__(self, phases: dict[str, float] | None) -> None:
+        self.phases, self.clock = phases, time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.phases is not None:
+            self.phases[stage], self.clock = time.perf_counter() - self.clock, time.perf_counter()
+
+
+def validate_curated(
+    curated: Path, phases: dict[str, float] | None = None
+) -> tuple[Tables | None, list[Problem]]:
+    """Read, derive and check every table of a curated folder.
+
+    Returns the released tables (None when the curated files cannot be derived from) and
+    every problem of the three stages, errors and warnings alike. `phases`, if given,
+    receives the seconds each stage took.
+    """
+    laps = _Laps(phases)
+    read, problems = read_all(curated)
+    tables = {name: t.frame for name, t in read.items()}
+    file_of, line_of = file_namer(curated), line_namer(read)
+    del read
+    laps.lap("read")
+    if len(tables) < len(ts.curated_tables()) or errors(problems):
+        problems += validate_tables(tables, file_of, line_of, curated=True)
+        laps.lap("rules")
+        return None, problems
+    derived = derive(tables, file_of, line_of)
+    del tables  # the curated frames derive replaced are freed before the rules run
+    problems += derived.problems
+    laps.lap("derive")
+    problems += validate_tables(derived.tables, file_of, line_of)
+    laps.lap("rules")
+    return derived.tables, problems
+
+
+def checked_tables(curated: Path) -> tuple[Tables, list[Problem]]:
+    """The released tables and the warnings; raise InvalidData listing every error."""
+    tables, problems = validate_curated(curated)
+    if tables is None or errors(problems):
+        raise InvalidData(problems)
+    return tables, [p for p in problems if p.severity != "error"]
+
+
+def validate_csv(path: Path, table: str) -> list[Problem]:
+    """One curated CSV on its own: the reader's checks and the table's column rules.
+
+    Rules that read other tables need the whole folder (`validate_curated`).
+    """
+    read, problems = read_table(path, table)
+    if read is not None:
+        lines = line_namer({table: read})
+        problems += validate_tables({table: read.frame}, lambda t: path.name, lines, curated=True)
+    return problems

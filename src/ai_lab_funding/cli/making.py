@@ -1,0 +1,166 @@
+"""The commands that need the build half: build and validate.
+
+Both import it when they run, so `ai-lab-funding info` stays as light as `load()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import paths
+from ..problems import InvalidData, Problem, errors, without_followups
+from ..schemas import tables as ts
+
+if TYPE_CHECKING:
+    from ..release.publish import BuildResult
+
+
+def _summary(result: BuildResult, seconds: float) -> str:
+    """Rows per table, report verdicts, unit flags and the claims compared, in a few lines."""
+    t = result.tables
+    rows = ", ".join(f"{name} {len(t[name])}" for name in ts.TABLE_ORDER)
+    verdicts = t["reports"]["verdict"].value_counts()
+    counts = ", ".join(
+        f"{v} {int(verdicts.get(v, 0))}"
+        for v in ("accepted", "rejected", "superseded", "unresolved")
+    )
+    lines = [
+        f"rows: {rows}",
+        f"reports: {counts}",
+        f"unit flags (probable ×10 errors not yet rejected): {len(t['unit_flags'])}",
+    ]
+    claims = t["cumulative_claims"]
+    shown = claims[claims["difference_usd"].notna()]
+    for _, c in shown.head(20).iterrows():
+        lines.append(
+            f"claim {c['claim_id']}: claimed ${c['claimed_amount_usd'] / 1e9:.2f}B vs rounds "
+            f"${c['rounds_sum_usd'] / 1e9:.2f}B ({int(c['rounds_counted'])} rounds), "
+            f"difference ${c['difference_usd'] / 1e9:+.2f}B"
+        )
+    if len(shown) > 20:
+        lines.append(f"… and {len(shown) - 20} more claims (table cumulative_claims)")
+    lines.append(f"warnings: {len(result.warnings)}; time {seconds:.2f}s")
+    return "\n".join(lines)
+
+
+def _check(curated: Path, out: Path, docs: bool, start: float) -> int:
+    from ..release.publish import check
+
+    differ = check(curated, out, docs=docs)
+    if differ:
+        print(
+            "release is out of date with curated/; rebuild with `ai-lab-funding build`. "
+            "Differing files:",
+            file=sys.stderr,
+        )
+        for rel in differ:
+            print(f"  {rel}", file=sys.stderr)
+        return 1
+    print(f"release is up to date ({time.perf_counter() - start:.2f}s)")
+    return 0
+
+
+def build(args: argparse.Namespace) -> int:
+    """Build and release (or, with --check, compare with the committed release)."""
+    from ..build.rules.columns import quiet_pyspark_warning
+    from ..release.publish import build as build_release
+
+    quiet_pyspark_warning()
+    root = paths.checkout_root() or Path.cwd()
+    curated, out = args.curated or root / "curated", args.out or root
+    start = time.perf_counter()
+    try:
+        if args.check:
+            return _check(curated, out, not args.no_docs, start)
+        result = build_release(curated, out, docs=not args.no_docs)
+    except InvalidData as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        print(
+            f"build failed: {len(errors(e.problems))} error(s); nothing was written",
+            file=sys.stderr,
+        )
+        return 1
+    for w in result.warnings:
+        print(w, file=sys.stderr)
+    print(_summary(result, time.perf_counter() - start))
+    return 0
+
+
+def _print_problems(problems: list[Problem]) -> int:
+    problems = sorted(without_followups(problems))
+    for p in problems:
+        print(p)
+    n = len(errors(problems))
+    print(f"{n} error(s), {len(problems) - n} warning(s)", file=sys.stderr)
+    return 1 if n else 0
+
+
+def _validate_parquet(path: Path, table: str) -> list[Problem]:
+    import pyarrow.parquet as pq
+
+    from ..build.rules.runner import validate_frame
+    from ..loader import to_pandas
+
+    try:
+        frame = to_pandas(pq.read_table(path), table)
+    except Exception as e:  # not Parquet at all, or not this table's columns
+        return [Problem(path.name, 0, "", "unreadable", str(e))]
+    try:
+        validate_frame(frame, table)
+    except InvalidData as e:
+        return [dataclasses.replace(p, file=path.name) for p in e.problems]
+    return []
+
+
+def _validate_file(path: Path) -> list[Problem]:
+    """One CSV (curated or released) or Parquet file, named after its table."""
+    from ..build.validation import validate_csv
+
+    table = path.stem
+    if table not in ts.table_names():
+        tables = ", ".join(ts.table_names())
+        return [
+            Problem(path.name, 0, "", "unknown_table", f"file name must be a table name: {tables}")
+        ]
+    if path.suffix == ".parquet":
+        return _validate_parquet(path, table)
+    released = [f["name"] for f in ts.fields(table)]
+    header = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0].strip().split(",")
+    if header == released and ts.curated_fields(table) != ts.fields(table):
+        message = "this is a released table; validate its release folder instead"
+        return [Problem(path.name, 0, "", "released_file", message)]
+    return validate_csv(path, table)
+
+
+def _validate_path(path: Path) -> list[Problem]:
+    if path.is_dir() and (path / "datapackage.json").is_file():
+        from ..release.standards import frictionless_problems, parquet_problems
+
+        return frictionless_problems(path) + parquet_problems(path)
+    if path.is_dir():
+        from ..build.validation import validate_curated
+
+        return validate_curated(path)[1]
+    return _validate_file(path)
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Print every problem of a curated folder, a release folder or one file; 1 if any error."""
+    from ..build.rules.columns import quiet_pyspark_warning
+
+    quiet_pyspark_warning()
+    path: Path = args.path
+    if not path.exists():
+        print(f"no such file or folder: {path}", file=sys.stderr)
+        return 2
+    try:
+        problems = _validate_path(path)
+    except InvalidData as e:
+        problems = e.problems
+    return _print_problems(problems)
