@@ -35,7 +35,7 @@ class Problem:
     followup: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
-        """`file:line:column: rule: message (value); hint`, prefixed by the severity if not an error."""
+        """`file:line:column: rule: message (value); hint`, with the severity before a warning."""
         where = f"{self.file}:{self.line}:{self.column or '-'}"
         text = f"{where}: {self.rule}: {self.message}"
         if self.value != "":
@@ -53,7 +53,7 @@ def without_followups(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not (p.followup and (p.file, p.line) in unreadable)]
 
 
-class InvalidData(Exception):
+class InvalidData(Exception):  # noqa: N818 (public name since 0.1.0)
     """Raised when input breaks rules; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]) -> None:

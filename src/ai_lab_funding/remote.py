@@ -85,12 +85,14 @@ def fetch(
         newest = max(known, key=_version_key) if known else None
         if newest and _version_key(version) > _version_key(newest):
             warnings.warn(
-                f"release {version} is newer than this package ({__version__}); its descriptor cannot be verified",
+                f"release {version} is newer than this package ({__version__}); "
+                "its descriptor cannot be verified",
                 stacklevel=2,
             )
         else:
             raise ReleaseError(
-                f"release {version} is not one this package knows; known: {', '.join(sorted(known)) or 'none'}"
+                f"release {version} is not one this package knows; "
+                f"known: {', '.join(sorted(known)) or 'none'}"
             )
     desc_path = _retrieve(
         f"{base}/{version}/datapackage.json",

@@ -1,4 +1,4 @@
-"""Where polars and pandas meet: the build computes on polars, users and the release writer get pandas.
+"""Where polars and pandas meet: the build computes on polars, the release writer gets pandas.
 
 Both directions go through Arrow column by column, so a million-row table is never held
 twice in full, and the pandas side always has the same dtypes (Arrow-backed text, nullable
@@ -44,7 +44,7 @@ def to_pandas(df: pl.DataFrame, index: pd.Index | None = None) -> pd.DataFrame:
 
 
 def to_polars(df: pd.DataFrame) -> pl.DataFrame:
-    """A pandas table as the polars frame the rules run on: same columns, dates as Date, gaps as null."""
+    """A pandas table as the polars frame the rules run on: dates as Date, gaps as null."""
     # Column by column: polars.from_pandas holds a converted copy of the whole frame at once.
     out = pl.DataFrame(
         [pl.from_arrow(pa.Array.from_pandas(df[c])).alias(c) for c in df.columns], nan_to_null=True

@@ -64,66 +64,76 @@ def _typed(f: dict[str, Any], string_input: bool) -> str:
     return f"try_cast({c} AS {types.TYPES[f['type']].spark})"
 
 
-def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]:
-    """Every constraint of one Table Schema field, as SQL over its table."""
-    name, c, k = f["name"], _col(f["name"]), ts.constraints(f)
-    v = _typed(f, string_input)
-    present = f"{c} IS NOT NULL"
+def _in_list(c: str, values: list[str]) -> str:
+    return f"{c} IS NOT NULL AND {c} NOT IN ({', '.join(_lit(v) for v in values)})"
+
+
+def _type_checks(f: dict[str, Any], string_input: bool) -> list[SqlCheck]:
+    """For text input: cells that do not spell a value of the field's type."""
+    name, c, kind = f["name"], _col(f["name"]), f["type"]
     out: list[SqlCheck] = []
-    if k.get("required"):
-        out.append(SqlCheck(name, "required", f"{c} IS NULL"))
-    if string_input and types.pattern(f["type"]):
+    if not string_input:
+        return out
+    if types.pattern(kind):
         out.append(
             SqlCheck(
-                name, "type", f"{present} AND NOT ({c} RLIKE {_lit(types.pattern(f['type']))})"
+                name, "type", f"{c} IS NOT NULL AND NOT ({c} RLIKE {_lit(types.pattern(kind))})"
             )
         )
-    if string_input and f["type"] in ("date", "boolean"):
+    if kind in ("date", "boolean"):
+        # A date shaped right that is no calendar day (2023-02-30), or a boolean not true/false.
+        shaped = f" AND {c} RLIKE {_lit(types.pattern('date'))}" if kind == "date" else ""
         out.append(
-            SqlCheck(
-                name,
-                "type",
-                f"{present} AND {v} IS NULL"
-                + (f" AND {c} RLIKE {_lit(types.pattern('date'))}" if f["type"] == "date" else ""),
-            )
+            SqlCheck(name, "type", f"{c} IS NOT NULL AND {_typed(f, string_input)} IS NULL{shaped}")
         )
+    return out
+
+
+# Bound constraints: (constraint, the comparison that breaks it, the rule it is reported as).
+_BOUNDS = (
+    ("minimum", "<", "minimum"),
+    ("exclusiveMinimum", "<=", "minimum"),
+    ("maximum", ">", "maximum"),
+    ("exclusiveMaximum", ">=", "maximum"),
+)
+
+
+def _value_checks(f: dict[str, Any], string_input: bool) -> list[SqlCheck]:
+    """Allowed values, pattern, code list, bounds, lengths and uniqueness of one field."""
+    name, c, k = f["name"], _col(f["name"]), ts.constraints(f)
+    out: list[SqlCheck] = []
     if "enum" in k:
-        out.append(
-            SqlCheck(
-                name,
-                "enum",
-                f"{present} AND {c} NOT IN ({', '.join(_lit(str(e)) for e in k['enum'])})",
-            )
-        )
+        out.append(SqlCheck(name, "enum", _in_list(c, [str(e) for e in k["enum"]])))
     if "pattern" in k:
-        out.append(SqlCheck(name, "pattern", f"{present} AND NOT ({c} RLIKE {_lit(k['pattern'])})"))
-    if "x-codelist" in f:
         out.append(
-            SqlCheck(
-                name,
-                "codelist",
-                f"{present} AND {c} NOT IN ({', '.join(_lit(x) for x in sorted(codes(f['x-codelist'])))})",
-            )
+            SqlCheck(name, "pattern", f"{c} IS NOT NULL AND NOT ({c} RLIKE {_lit(k['pattern'])})")
         )
-    for key, op in (
-        ("minimum", "<"),
-        ("exclusiveMinimum", "<="),
-        ("maximum", ">"),
-        ("exclusiveMaximum", ">="),
-    ):
-        if key in k:
-            out.append(
-                SqlCheck(
-                    name, "minimum" if "inimum" in key else "maximum", f"{v} {op} {_lit(k[key])}"
-                )
-            )
+    if "x-codelist" in f:
+        out.append(SqlCheck(name, "codelist", _in_list(c, sorted(codes(f["x-codelist"])))))
+    v = _typed(f, string_input)
+    out += [
+        SqlCheck(name, rule, f"{v} {op} {_lit(k[key])}") for key, op, rule in _BOUNDS if key in k
+    ]
     if "minLength" in k:
         out.append(SqlCheck(name, "minLength", f"length({c}) < {k['minLength']}"))
     if "maxLength" in k:
         out.append(SqlCheck(name, "maxLength", f"length({c}) > {k['maxLength']}"))
     if k.get("unique"):
-        out.append(SqlCheck(name, "unique", f"{present} AND count(1) OVER (PARTITION BY {c}) > 1"))
+        out.append(
+            SqlCheck(name, "unique", f"{c} IS NOT NULL AND count(1) OVER (PARTITION BY {c}) > 1")
+        )
     return out
+
+
+def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]:
+    """Every constraint of one Table Schema field, as SQL over its table."""
+    c = _col(f["name"])
+    required = (
+        [SqlCheck(f["name"], "required", f"{c} IS NULL")]
+        if ts.constraints(f).get("required")
+        else []
+    )
+    return required + _type_checks(f, string_input) + _value_checks(f, string_input)
 
 
 def table_query(
@@ -160,7 +170,8 @@ def table_query(
     for i, ch in enumerate(checks):
         value = key if ch.rule == "duplicate_key" else f"CAST(t.{_col(ch.column)} AS STRING)"
         structs.append(
-            f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, 'value', {value}, 'bad', t.__bad{i})"
+            f"named_struct('column', {_lit(ch.column)}, 'rule', {_lit(ch.rule)}, "
+            f"'value', {value}, 'bad', t.__bad{i})"
         )
     for j, fk in enumerate(ts.foreign_keys(table)):
         col, ref = fk["fields"][0], fk["reference"]
@@ -170,17 +181,20 @@ def table_query(
         if target is None:
             continue
         joins.append(
-            f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} ON t.{_col(col)} = fk{j}.k"
+            f"LEFT JOIN (SELECT DISTINCT {_col(ref['fields'][0])} AS k FROM {target}) fk{j} "
+            f"ON t.{_col(col)} = fk{j}.k"
         )
         structs.append(
-            f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', 'value', CAST(t.{_col(col)} AS STRING), "
+            f"named_struct('column', {_lit(col)}, 'rule', 'foreign_key', "
+            f"'value', CAST(t.{_col(col)} AS STRING), "
             f"'bad', t.{_col(col)} IS NOT NULL AND fk{j}.k IS NULL)"
         )
     failed = f"filter(array({', '.join(structs)}), x -> x.bad)"
     return (
-        f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, c.value AS value FROM ("
-        f"SELECT {key} AS key, explode({failed}) AS c "
-        f"FROM (SELECT *, {', '.join(inner) or 'false AS __none'} FROM {views[table]}) t {' '.join(joins)})"
+        f"SELECT {_lit(table)} AS `table`, key, c.column AS `column`, c.rule AS rule, "
+        f"c.value AS value FROM (SELECT {key} AS key, explode({failed}) AS c "
+        f"FROM (SELECT *, {', '.join(inner) or 'false AS __none'} FROM {views[table]}) t "
+        f"{' '.join(joins)})"
     )
 
 

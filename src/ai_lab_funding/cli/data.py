@@ -21,7 +21,8 @@ def info(args: argparse.Namespace) -> int:
     desc = loader.package()
     created, licence = desc["created"][:10], desc["licenses"][0]["name"]
     print(
-        f"ai-lab-funding {__version__} — data release {desc['version']} ({created}), licence {licence}"
+        f"ai-lab-funding {__version__} — data release {desc['version']} ({created}), "
+        f"licence {licence}"
     )
     print(f"release folder: {root}")
     for res in desc["resources"]:

@@ -31,6 +31,65 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _constraints(f: ts.Field) -> str:
+    """A field's constraints in words, allowed values with their meaning."""
+    c = ts.constraints(f)
+    cons = [name for name in ("required", "unique") if c.get(name)]
+    if "pattern" in c:
+        cons.append(f"pattern `{c['pattern']}`")
+    if "minimum" in c:
+        cons.append(f"≥ {c['minimum']}")
+    if "exclusiveMinimum" in c:
+        cons.append(f"> {c['exclusiveMinimum']}")
+    if "x-codelist" in f:
+        cons.append(f["x-codelist"])
+    if "enum" in c:
+        meanings = f.get("x-enumDescriptions", {})
+        values = (
+            f"`{v}`" + (f" ({meanings[str(v)]})" if str(v) in meanings else "") for v in c["enum"]
+        )
+        cons.append("one of: " + "; ".join(values))
+    return ", ".join(cons)
+
+
+def _column_row(f: ts.Field, df: pd.DataFrame) -> str:
+    kind = f["type"] + (" (derived)" if f.get("x-derived") else "")
+    unit = f.get("x-unit", "")
+    if unit.startswith("currency:"):
+        unit = f"currency in `{unit.split(':', 1)[1]}`"
+    cells = [
+        f"`{f['name']}`",
+        kind,
+        unit,
+        _constraints(f),
+        f.get("description", ""),
+        _example(df, f["name"], f["type"]),
+    ]
+    return "| " + " | ".join(_cell(x) for x in cells) + " |"
+
+
+def _table_section(table: str, df: pd.DataFrame) -> list[str]:
+    s = ts.load_schema(table)
+    out = [
+        f"## `{table}` — {s.get('title', table)}",
+        "",
+        s.get("description", ""),
+        "",
+        f"Rows: {len(df)}. Primary key: `{', '.join(ts.primary_key(table))}`.",
+    ]
+    for fk in ts.foreign_keys(table):
+        ref = fk["reference"]
+        target = f"{ref['resource'] or table}.{ref['fields'][0]}"
+        out.append(f"Foreign key: `{fk['fields'][0]}` → `{target}`.")
+    out += [
+        "",
+        "| column | type | unit | constraints | description | example |",
+        "|---|---|---|---|---|---|",
+    ]
+    out += [_column_row(f, df) for f in ts.fields(table)]
+    return [*out, ""]
+
+
 def data_dictionary(tables: dict[str, pd.DataFrame]) -> str:
     """Every table and column: type, unit, constraints, allowed values with meaning, example."""
     out = [
@@ -41,78 +100,18 @@ def data_dictionary(tables: dict[str, pd.DataFrame]) -> str:
         "",
     ]
     for table in ts.TABLE_ORDER:
-        s = ts.load_schema(table)
-        out += [
-            f"## `{table}` — {s.get('title', table)}",
-            "",
-            s.get("description", ""),
-            "",
-            f"Rows: {len(tables[table])}. Primary key: `{', '.join(ts.primary_key(table))}`.",
-        ]
-        for fk in ts.foreign_keys(table):
-            ref = fk["reference"]
-            out.append(
-                f"Foreign key: `{fk['fields'][0]}` → `{ref['resource'] or table}.{ref['fields'][0]}`."
-            )
-        out += [
-            "",
-            "| column | type | unit | constraints | description | example |",
-            "|---|---|---|---|---|---|",
-        ]
-        for f in ts.fields(table):
-            c = ts.constraints(f)
-            cons = []
-            if c.get("required"):
-                cons.append("required")
-            if c.get("unique"):
-                cons.append("unique")
-            if "pattern" in c:
-                cons.append(f"pattern `{c['pattern']}`")
-            if "minimum" in c:
-                cons.append(f"≥ {c['minimum']}")
-            if "exclusiveMinimum" in c:
-                cons.append(f"> {c['exclusiveMinimum']}")
-            if "x-codelist" in f:
-                cons.append(f["x-codelist"])
-            if "enum" in c:
-                meanings = f.get("x-enumDescriptions", {})
-                cons.append(
-                    "one of: "
-                    + "; ".join(
-                        f"`{v}`" + (f" ({meanings[str(v)]})" if str(v) in meanings else "")
-                        for v in c["enum"]
-                    )
-                )
-            kind = f["type"] + (" (derived)" if f.get("x-derived") else "")
-            unit = f.get("x-unit", "")
-            if unit.startswith("currency:"):
-                unit = f"currency in `{unit.split(':', 1)[1]}`"
-            out.append(
-                "| "
-                + " | ".join(
-                    _cell(x)
-                    for x in [
-                        f"`{f['name']}`",
-                        kind,
-                        unit,
-                        ", ".join(cons),
-                        f.get("description", ""),
-                        _example(tables[table], f["name"], f["type"]),
-                    ]
-                )
-                + " |"
-            )
-        out.append("")
+        out += _table_section(table, tables[table])
     return "\n".join(out)
 
 
 def readme_tables(tables: dict[str, pd.DataFrame]) -> str:
+    """The README's table block: each table's rows and what one row is, linked to the dictionary."""
     lines = [README_START, "| table | rows | one row per |", "|---|---:|---|"]
     for table in ts.TABLE_ORDER:
-        lines.append(
-            f"| [`{table}`](docs/data-dictionary.md#{table}--{_anchor(ts.load_schema(table).get('title', table))}) "
-            f"| {len(tables[table])} | {ts.load_schema(table).get('description', '').split('.')[0]} |"
-        )
+        schema = ts.load_schema(table)
+        link = f"docs/data-dictionary.md#{table}--{_anchor(schema.get('title', table))}"
+        one_row = schema.get("description", "").split(".")[0]
+        lines.append(f"| [`{table}`]({link}) | {len(tables[table])} | {one_row} |")
     lines.append(README_END)
     return "\n".join(lines)
 

@@ -1,4 +1,4 @@
-"""The two figures of the README, drawn from the release with fixed settings so they are byte-stable.
+"""The two figures of the README, drawn from the release with fixed settings: byte-stable.
 
 (1) valuations over time, Moonshot AI against its peers; (2) Moonshot AI's round amounts next
 to the reports the dataset rejected as ×10 errors — the picture of why provenance matters.
@@ -7,8 +7,12 @@ to the reports the dataset rejected as ×10 errors — the picture of why proven
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STYLE = {
     "text.parse_math": False,
@@ -22,7 +26,7 @@ STYLE = {
 FOCUS = "moonshot-ai"
 
 
-def _save(fig) -> dict[str, bytes]:
+def _save(fig: Figure) -> dict[str, bytes]:
     out = {}
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         buf = io.BytesIO()
@@ -31,7 +35,8 @@ def _save(fig) -> dict[str, bytes]:
     return out
 
 
-def valuations(tables: dict[str, pd.DataFrame]):
+def valuations(tables: dict[str, pd.DataFrame]) -> Figure:
+    """Post-money valuation at each round, Moonshot AI against its peers, on a log scale."""
     import matplotlib.pyplot as plt
 
     r = tables["rounds"].dropna(subset=["post_money_valuation_usd"])
@@ -76,14 +81,16 @@ def valuations(tables: dict[str, pd.DataFrame]):
     fig.text(
         0.01,
         -0.02,
-        "Source: ai-lab-funding release, table rounds (post_money_valuation_usd, ECB rates). Hollow: status in_talks or rumored.",
+        "Source: ai-lab-funding release, table rounds (post_money_valuation_usd, ECB rates). "
+        "Hollow: status in_talks or rumored.",
         fontsize=7,
         color="grey",
     )
     return fig
 
 
-def unit_errors(tables: dict[str, pd.DataFrame]):
+def unit_errors(tables: dict[str, pd.DataFrame]) -> Figure:
+    """Moonshot AI's accepted round amounts beside the ×10 reports the dataset rejected."""
     import matplotlib.pyplot as plt
 
     rounds = tables["rounds"]
@@ -155,7 +162,8 @@ def unit_errors(tables: dict[str, pd.DataFrame]):
     fig.text(
         0.01,
         -0.04,
-        "yi (10^8) read as 'billion' turns $500 million into '$5 billion'. Source: ai-lab-funding tables rounds and reports.",
+        "yi (10^8) read as 'billion' turns $500 million into '$5 billion'. "
+        "Source: ai-lab-funding tables rounds and reports.",
         fontsize=7,
         color="grey",
     )
@@ -163,6 +171,7 @@ def unit_errors(tables: dict[str, pd.DataFrame]):
 
 
 def figure_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    """Both figures as PNG and SVG (docs/figures/<name>.<ext> → bytes), drawn off-screen."""
     import matplotlib
 
     matplotlib.use("Agg")

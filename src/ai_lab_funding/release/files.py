@@ -150,11 +150,14 @@ def descriptor(files: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "ai-lab-funding",
-        "title": "AI lab funding: rounds, investors and metrics, every figure traced to its sources",
+        "title": (
+            "AI lab funding: rounds, investors and metrics, every figure traced to its sources"
+        ),
         "description": (
-            "Funding rounds, investors and company metrics of AI labs, starting with Moonshot AI (Kimi) and its "
-            "peers. Every figure is kept as each source reported it (table reports), with a verdict and a reason, "
-            "and the build checks the believed figures against them."
+            "Funding rounds, investors and company metrics of AI labs, starting with Moonshot AI "
+            "(Kimi) and its peers. Every figure is kept as each source reported it "
+            "(table reports), with a verdict and a reason, and the build checks the believed "
+            "figures against them."
         ),
         "version": __version__,
         "created": f"{RELEASE_DATE}T00:00:00Z",
@@ -167,7 +170,10 @@ def descriptor(files: dict[str, bytes], rows: dict[str, int]) -> dict[str, Any]:
         ],
         "sources": [
             {
-                "title": "News reports, filings, company letters and analyses listed in the sources table",
+                "title": (
+                    "News reports, filings, company letters and analyses "
+                    "listed in the sources table"
+                ),
                 "path": "data/sources.csv",
             }
         ],

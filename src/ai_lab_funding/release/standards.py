@@ -39,6 +39,7 @@ def safe_paths(desc: dict) -> list[Problem]:
 
 
 def frictionless_problems(root: Path) -> list[Problem]:
+    """Frictionless's verdict on the CSV resources of the release in `root`: types, keys, hashes."""
     from frictionless import Package
 
     desc_path = root / "datapackage.json"
@@ -65,6 +66,7 @@ def frictionless_problems(root: Path) -> list[Problem]:
 
 
 def parquet_problems(root: Path) -> list[Problem]:
+    """Each Parquet file's Arrow schema against the Table Schema, and its rows against the CSV's."""
     problems = []
     for table in ts.TABLE_ORDER:
         pq_path, csv_path = root / "data" / f"{table}.parquet", root / "data" / f"{table}.csv"

@@ -7,7 +7,10 @@ from functools import cache
 
 @cache
 def codes(codelist: str) -> frozenset[str]:
-    """The valid codes of an ISO code list, e.g. "ISO 4217" (pycountry is imported here, not at load)."""
+    """The valid codes of an ISO code list, e.g. "ISO 4217".
+
+    pycountry is imported here, not with the module, so reading the schemas stays light.
+    """
     import pycountry
 
     if codelist == "ISO 3166-1 alpha-2":

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ColumnType:
-    """How one Table Schema type is written and held.
+    r"""How one Table Schema type is written and held.
 
     `pattern` is the text a curated CSV cell of this type must match (None: any text, or
-    a fixed set of spellings such as booleans'). ASCII digits are spelled out: `\\d` also
+    a fixed set of spellings such as booleans'). ASCII digits are spelled out: `\d` also
     matches other scripts' digits in Python's and polars' regex engines.
     """
 

@@ -20,7 +20,10 @@ def _number_hint(value: str) -> str:
     if re.search(r"\d,\d{3}", value):
         return "remove the thousands separators"
     if re.search(r"[$¥€£]|US\$|HK\$|RMB|亿|万|[0-9.]\s*(?:[kKmMbB]n?|billion|million)\b", value):
-        return "write a plain number in full units (e.g. 5000000000), with the currency in its own column"
+        return (
+            "write a plain number in full units (e.g. 5000000000), "
+            "with the currency in its own column"
+        )
     return ""
 
 
@@ -33,7 +36,7 @@ def _date_hint(value: str) -> str:
 
 
 def _valid_days(text: pl.Expr) -> pl.Expr:
-    """True where a YYYY-MM-DD text names a real calendar day (proleptic Gregorian, as pandas reads it).
+    """True where a YYYY-MM-DD text names a real calendar day (proleptic Gregorian, as pandas).
 
     Computed from the parts: a lenient date parser would roll 2023-02-30 over into March.
     """

@@ -36,7 +36,7 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], bytes | None]:
-    """File-level checks; returns clean UTF-8 bytes with LF endings, or None when it cannot be read at all.
+    """File-level checks; clean UTF-8 bytes with LF endings, or None when they cannot be read.
 
     Bytes, not text: a million-row file is passed to pyarrow as it is, without a decoded copy.
     """
@@ -104,6 +104,7 @@ def bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], bytes | None]:
 def header_problems(
     name: str, raw: bytes, expected: list[str]
 ) -> tuple[list[Problem], list[str] | None]:
+    """Problems of the header row, and its column names when the rows can be read by them."""
     end = raw.find(b"\n")  # not split(): that would copy the whole file after the header
     first = raw[: end if end >= 0 else len(raw)].decode("utf-8")
     try:
@@ -287,7 +288,8 @@ def _blank_lines(raw: bytes) -> list[int]:
     ends with a newline is not a line.
     """
     if b"\n\n" not in raw and b"\n " not in raw and b"\n\t" not in raw:
-        return []  # what the pattern below needs after a newline: three substring scans are cheaper than one regex pass
+        # What the pattern below needs after a newline: three scans cost less than a regex pass.
+        return []
     found, line, counted_to = [], 1, 0
     for m in re.finditer(rb"\n([ \t]*)(?=\n|\Z)", raw):
         if m.end() == len(raw) and not m.group(1):

@@ -1,5 +1,7 @@
-"""Compute what the curated tables imply: USD amounts, implied valuations, parsed reports,
-the check of every report against the believed figure, cumulative-claim sums and ×10 flags.
+"""Compute what the curated tables imply.
+
+That is: USD amounts, implied valuations, parsed reports, the check of every report
+against the believed figure, cumulative-claim sums and ×10 flags.
 
 Nothing here judges a figure; it only makes disagreement visible so the rules can. It runs
 on polars, the frames the reader produced and the rules check, so a million rounds are
@@ -48,7 +50,7 @@ def _link_accepted_reports(tables: Tables) -> None:
             .agg(pl.col("report_id").str.join(";").alias("accepted_report_ids"))
             .rename({"fact_id": pk})
         )
-        # Joined on the key alone and added as a column: joining the whole table would copy every column of it.
+        # Joined on the key alone and added as a column: joining the whole table would copy it.
         linked = tables[table].select(pk).join(ids, on=pk, how="left", maintain_order="left")
         tables[table] = tables[table].with_columns(linked["accepted_report_ids"])
 
@@ -72,7 +74,10 @@ def _position_line(table: str, pos: int) -> int:
 def derive(
     tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line
 ) -> Derived:
-    """All released tables, computed from the curated ones; problems name places with `file_of` and `line_of`."""
+    """All released tables, computed from the curated ones.
+
+    Problems name their place with `file_of(table)` and `line_of(table, position)`.
+    """
     log = Log(file_of, line_of)
     fx = FxTable(_currencies(tables))
     out = dict(tables)

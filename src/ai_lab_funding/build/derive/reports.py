@@ -37,7 +37,7 @@ def matches(
     canonical: pl.Expr,
     slack: pl.Expr,
 ) -> pl.Expr:
-    """Whether each reported figure (already in the canonical currency) agrees with the believed value.
+    """Whether each reported figure (in the canonical currency) agrees with the believed value.
 
     Tolerances follow the hedge: "exact" allows the rounding its printed digits imply (at least
     2%), "about" 10%, "more than X" holds from X up to 2X, "up to X" from X/2 to X, and a range
@@ -85,7 +85,8 @@ def _believed(tables: Tables, reports: pl.DataFrame) -> pl.DataFrame:
     for table in dict.fromkeys(t for t, _ in NUMERIC_FIELDS):
         pk = ts.primary_key(table)[0]
         currency_of = {f: ccy for (t, f), ccy in NUMERIC_FIELDS.items() if t == table}
-        # A duplicated key is reported by the rules; here its first row stands for it. Only the columns used are copied.
+        # A duplicated key is reported by the rules; here its first row stands for it.
+        # Only the columns used are copied.
         facts = (
             tables[table]
             .lazy()
@@ -148,6 +149,11 @@ def _parsed(texts: pl.Series) -> pl.DataFrame:
 
 
 def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
+    """Reports parsed into numbers and checked against the believed figure of their fact.
+
+    An accepted report without a number is an error, any other a warning; a figure
+    printed without a currency takes the one the curator says the context implies.
+    """
     rep = tables["reports"]
     numeric = pl.any_horizontal(
         (pl.col("fact_table") == t) & (pl.col("field") == f) for t, f in NUMERIC_FIELDS

@@ -1,0 +1,121 @@
+"""`ai-lab-funding build` and `validate`, and the command-line defects fixed with them."""
+
+import dataclasses
+import functools
+import http.server
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE, edit, rows
+
+import ai_lab_funding as alf
+from ai_lab_funding.cli import main
+from ai_lab_funding.cli.data import diff_releases
+from ai_lab_funding.problems import InvalidData, Problem
+from ai_lab_funding.release.publish import build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def fixture_release(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "release"
+    build(FIXTURE, out, docs=False)
+    return out
+
+
+def test_build_check_through_the_command_line(curated, fixture_release, tmp_path, capsys):
+    out = Path(shutil.copytree(fixture_release, tmp_path / "release"))
+    args = ["build", "--check", "--no-docs", "--curated", str(curated), "--out", str(out)]
+    assert main(args) == 0
+    assert "release is up to date" in capsys.readouterr().out
+    edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "out of date" in err and "data/companies.csv" in err
+
+
+def test_build_writes_and_summarises(curated, tmp_path, capsys):
+    out = tmp_path / "release"
+    assert main(["build", "--no-docs", "--curated", str(curated), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("rows: companies ") and "reports: accepted " in printed
+    assert (out / "datapackage.json").is_file() and (out / "data" / "rounds.parquet").is_file()
+
+
+def test_build_py_is_the_same_command():
+    res = subprocess.run(
+        [sys.executable, "build.py", "--check", "--no-docs"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "release is up to date" in res.stdout
+
+
+@pytest.fixture
+def served(fixture_release, tmp_path, monkeypatch):
+    """The fixture's release served on 127.0.0.1 as version 99.0.0 (newer than the package)."""
+    site = tmp_path / "site"
+    shutil.copytree(fixture_release, site / "99.0.0")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AI_LAB_FUNDING_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
+    monkeypatch.setenv("AI_LAB_FUNDING_CACHE", str(tmp_path / "cache"))
+    yield "99.0.0"
+    httpd.shutdown()
+
+
+@pytest.mark.filterwarnings("ignore:release 99.0.0 is newer")
+@pytest.mark.parametrize("fmt", ["duckdb", "sqlite"])
+def test_export_of_a_version_writes_that_release(served, tmp_path, fmt):
+    # duckdb used to copy the bundled release's Parquet files whatever --version said.
+    dest = tmp_path / f"db.{fmt}"
+    assert main(["export", "--format", fmt, "--version", served, str(dest)]) == 0
+    if fmt == "duckdb":
+        import duckdb
+
+        n = duckdb.connect(str(dest)).execute("select count(*) from rounds").fetchone()[0]
+    else:
+        with sqlite3.connect(dest) as con:
+            n = con.execute("select count(*) from rounds").fetchone()[0]
+    assert n == len(rows(FIXTURE, "rounds")) != len(alf.load("rounds"))
+
+
+def test_diff_names_every_row_of_a_table_missing_from_one_release(fixture_release, tmp_path):
+    old = Path(shutil.copytree(fixture_release, tmp_path / "old"))
+    (old / "data" / "round_investors.csv").unlink()  # a table the old release did not have
+    d = diff_releases(old, fixture_release)
+    added = d["round_investors"]["added"]
+    assert len(added) == len(rows(FIXTURE, "round_investors")) and not d["round_investors"]["changed"]
+    assert all(key.startswith("('") for key in added), "composite keys are shown whole"
+    assert diff_releases(fixture_release, old)["round_investors"]["removed"] == added
+
+
+def test_single_parquet_validation_keeps_each_problem_whole(monkeypatch, capsys):
+    # The Parquet branch rebuilt every problem and so turned warnings into errors.
+    warning = Problem("<rounds>", 2, "note", "some_rule", "worth a look", severity="warning")
+
+    def only_a_warning(df, table):
+        raise InvalidData([warning])
+
+    monkeypatch.setattr("ai_lab_funding.build.rules.runner.validate_frame", only_a_warning)
+    assert main(["validate", "data/rounds.parquet"]) == 0
+    out = capsys.readouterr().out
+    assert str(dataclasses.replace(warning, file="rounds.parquet")) in out
+    assert out.startswith("warning: rounds.parquet:2:note: some_rule:")
+
+
+def test_an_unreadable_cell_is_one_problem_not_its_follow_ups(curated):
+    # The amount cannot be read, so rules that need it (currency, qualifier, backing report)
+    # would all fail on that row too; only the cell's own problem is shown.
+    from conftest import problems_of
+
+    line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "amount", "lots")
+    on_line = {p.rule for p in problems_of(curated) if p.file.endswith("rounds.csv") and p.line == line}
+    assert on_line == {"type"}
