@@ -49,9 +49,8 @@ def test_build_writes_and_summarises(curated, tmp_path, capsys):
 
 
 def test_build_py_is_the_same_command():
-    res = subprocess.run(
-        [sys.executable, "build.py", "--check", "--no-docs"], cwd=ROOT, capture_output=True, text=True
-    )
+    command = [sys.executable, "build.py", "--check", "--no-docs"]
+    res = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "release is up to date" in res.stdout
 
@@ -92,7 +91,8 @@ def test_diff_names_every_row_of_a_table_missing_from_one_release(fixture_releas
     (old / "data" / "round_investors.csv").unlink()  # a table the old release did not have
     d = diff_releases(old, fixture_release)
     added = d["round_investors"]["added"]
-    assert len(added) == len(rows(FIXTURE, "round_investors")) and not d["round_investors"]["changed"]
+    assert len(added) == len(rows(FIXTURE, "round_investors"))
+    assert not d["round_investors"]["changed"]
     assert all(key.startswith("('") for key in added), "composite keys are shown whole"
     assert diff_releases(fixture_release, old)["round_investors"]["removed"] == added
 
@@ -117,5 +117,6 @@ def test_an_unreadable_cell_is_one_problem_not_its_follow_ups(curated):
     from conftest import problems_of
 
     line = edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "amount", "lots")
-    on_line = {p.rule for p in problems_of(curated) if p.file.endswith("rounds.csv") and p.line == line}
+    problems = problems_of(curated)
+    on_line = {p.rule for p in problems if p.file.endswith("rounds.csv") and p.line == line}
     assert on_line == {"type"}

@@ -80,7 +80,8 @@ def test_export_as_files_takes_only_the_release_format(tmp_path):
         f"    assert main(['export', '--format', 'csv', {str(tmp_path / 'csv')!r}]) == 0\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    assert _build_half(_modules_after(code)) == ["ai_lab_funding.release", "ai_lab_funding.release.files"]
+    modules = _modules_after(code)
+    assert _build_half(modules) == ["ai_lab_funding.release", "ai_lab_funding.release.files"]
 
 
 def test_every_column_type_has_every_engine_spelling():
