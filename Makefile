@@ -15,17 +15,19 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 build: $(STAMP)
-	$(BIN)/python build.py
+	$(BIN)/ai-lab-funding build
 
 check: $(STAMP)
-	$(BIN)/python build.py --check
+	$(BIN)/ai-lab-funding build --check
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests build.py bench
+	$(BIN)/ruff format --check src tests build.py bench
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests build.py bench
-	$(BIN)/python build.py --check
+	$(BIN)/ruff format --check src tests build.py bench
+	$(BIN)/ai-lab-funding build --check
 	$(BIN)/frictionless validate datapackage.json
 	$(BIN)/python -m pytest
 
