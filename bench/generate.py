@@ -1,8 +1,9 @@
 """Write synthetic curated tables with the real shapes and key relations, at N rounds.
 
-Per round: ~2 investors (a lead and a participant), 3 reports (amount, valuation, one rejected ×10 copy) from one source
-per round; companies and investors scale with rounds. Everything validates, so the
-benchmark times the full rule set on data that passes, as a contributor's CI would.
+Per round: ~2 investors (a lead and a participant), 3 reports (amount, valuation, one
+rejected ×10 copy) from one source per round; companies and investors scale with rounds.
+Everything validates, so the benchmark times the full rule set on data that passes, as a
+contributor's CI would.
 """
 
 from __future__ import annotations

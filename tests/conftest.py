@@ -90,7 +90,8 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
             if p.name != f"spark-session-{worker_id}"
         )
         assert not others, (
-            f"workers {others} and {worker_id} both started Spark: the xdist_group of the Spark tests was not applied"
+            f"workers {others} and {worker_id} both started Spark: "
+            "the xdist_group of the Spark tests was not applied"
         )
     from pyspark.sql import SparkSession
 
@@ -100,7 +101,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.driver.memory", "1g")
-        # C1 only: these queries run once each, so the JVM's slow optimising compiler never pays off.
+        # C1 only: each query runs once, so the JVM's slow optimising compiler never pays off.
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
         .getOrCreate()
     )
@@ -113,7 +114,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
     tryfirst=True
 )  # pytest-xdist's own hook reads the groups right after, on each worker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use the Spark session share one xdist worker, so the suite starts one JVM, not one per worker."""
+    """Tests using the Spark session share one xdist worker: one JVM per suite, not per worker."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("spark"))

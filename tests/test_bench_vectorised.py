@@ -1,4 +1,7 @@
-"""The benchmark's lower bound checks what it claims: a clean set passes, each kind of defect is counted by every engine."""
+"""The benchmark's lower bound checks what it claims.
+
+A clean set passes, and every engine counts each kind of defect.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The command line as a contributor's CI and a user call it: messages, exit codes, exports, diffs."""
+"""The command line as contributors' CI and users call it: messages, exit codes, exports, diffs."""
 
 import sqlite3
 
@@ -30,8 +30,8 @@ def test_validate_reports_every_error_with_its_place(curated, capsys):
     out = capsys.readouterr().out
     assert f"rounds.csv:{l1}:currency: pattern:" in out
     assert (
-        f"rounds.csv:{l2}:amount: type: not a number ('2,000,000,000'); remove the thousands separators"
-        in out
+        f"rounds.csv:{l2}:amount: type: not a number ('2,000,000,000'); "
+        "remove the thousands separators" in out
     )
 
 

@@ -93,7 +93,8 @@ def test_cell_defects(tmp_path, cell, value, rule, hint):
 
 def test_every_defect_reported_at_once(tmp_path):
     bad = (
-        "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2024-13-01,1,000,about,USD,x\n"  # ragged (1,000 splits)
+        # ragged (1,000 splits)
+        "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2024-13-01,1,000,about,USD,x\n"
         "moonshot-ai-cum-b,moonshot-ai,2025-12-01,2026-02-30,$5B,about,USD,=cmd\n"
     )  # date, number, formula
     _, problems = read(tmp_path, HEADER + GOOD + bad + "\n")
@@ -143,7 +144,8 @@ def test_integer_and_boolean_cells_are_typed_or_named():
 
 
 def test_digits_of_other_scripts_are_not_numbers_or_dates(curated):
-    # Regex engines read \d as any script's digit; a cell of Arabic-Indic digits must still be named, not silently emptied.
+    # Regex engines read \d as any script's digit; a cell of Arabic-Indic digits must still be
+    # named, not silently emptied.
     from conftest import edit, find, problems_of
 
     amount_line = edit(

@@ -1,4 +1,7 @@
-"""What the build derives: USD at dated ECB rates, parsed reports checked against the believed figure."""
+"""What the build derives.
+
+USD at dated ECB rates, and parsed reports checked against the believed figure.
+"""
 
 import pandas as pd
 import polars as pl

@@ -1,4 +1,4 @@
-"""Bad input never crashes the validator, never half-writes, and every defect is reported at once."""
+"""Bad input never crashes the validator or half-writes, and every defect is reported at once."""
 
 import hashlib
 import shutil

@@ -1,4 +1,7 @@
-"""Dated USD rates from the ECB history: the nearest earlier business day, and the same rate however it was loaded."""
+"""Dated USD rates from the ECB history.
+
+The nearest earlier business day, and the same rate however it was loaded.
+"""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""What a user of the package sees: typed tables from every engine, describe/schema/package, validate."""
+"""What a package user sees: typed tables from every engine, describe/schema/package, validate."""
 
 import pandas as pd
 import pytest
@@ -64,7 +64,8 @@ def test_load_path_stays_light():
 
     code = (
         "import sys, ai_lab_funding as alf; alf.load('rounds'); "
-        "print(sorted(m for m in ('pandera', 'frictionless', 'matplotlib', 'pooch') if m in sys.modules))"
+        "print(sorted(m for m in ('pandera', 'frictionless', 'matplotlib', 'pooch') "
+        "if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -1,4 +1,7 @@
-"""The Table Schema → Pandera converter keeps what the generic one loses: real dates, nullable ints, enums, keys."""
+"""The Table Schema → Pandera converter keeps what the generic one loses.
+
+Real dates, nullable ints, enums, keys.
+"""
 
 import pandas as pd
 import pandera.pandas as pa

@@ -100,14 +100,12 @@ def test_crash_during_swap_leaves_a_complete_release(curated, released, monkeypa
     before = digest(released)
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
     real = swap.swap_in
-    monkeypatch.setattr(
-        swap, "swap_in", lambda root, staging: real(root, staging, fail_after=step)
-    )
+    monkeypatch.setattr(swap, "swap_in", lambda root, staging: real(root, staging, fail_after=step))
     with pytest.raises(RuntimeError, match="injected"):
         build(curated, released, docs=False)
     swap.recover(released)
     after = digest(released)
-    # Either the old release, or (once the new descriptor is in place) the whole new one; never a mix.
+    # Either the old release or (once the new descriptor is in place) all of the new; never a mix.
     if step == "move_descriptor":
         assert after != before and check(curated, released, docs=False) == []
     else:

@@ -1,4 +1,7 @@
-"""The Parquet release opens as it is in polars, DuckDB and Spark: same rows, same columns, real dates."""
+"""The Parquet release opens as it is in polars, DuckDB and Spark.
+
+Same rows, same columns, real dates.
+"""
 
 from __future__ import annotations
 

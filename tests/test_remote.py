@@ -1,4 +1,4 @@
-"""Downloads against a real HTTP server on 127.0.0.1: verify, cache, refuse tampering, fail clearly."""
+"""Downloads from a real HTTP server on 127.0.0.1: verify, cache, refuse tampering, fail clearly."""
 
 import functools
 import hashlib

@@ -1,4 +1,4 @@
-"""The parser of figures as printed: examples from the sources, and properties over generated text."""
+"""The parser of printed figures: examples from the sources, and properties over generated text."""
 
 import pytest
 from hypothesis import given

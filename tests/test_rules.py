@@ -11,7 +11,8 @@ X10 = ("report_id", "seed-001-itiger-kimi-7b-02")
 GROWTH = ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11")
 
 
-# One edited cell breaks one rule, reported on that row: (table, key, column, new value, rule, column reported).
+# One edited cell breaks one rule, reported on that row:
+# (table, key, column, new value, rule, column reported).
 SINGLE_CELL = [
     pytest.param(
         "rounds",

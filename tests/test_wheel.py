@@ -1,4 +1,7 @@
-"""The wheel works on its own: installed outside the repo, it loads every table offline with every engine."""
+"""The wheel works on its own.
+
+Installed outside the repo, it loads every table offline with every engine.
+"""
 
 import json
 import os
