@@ -55,19 +55,3 @@ def test_validate_accepts_the_release_and_rejects_bad_rows():
     rules = {(p.column, p.rule) for p in e.value.problems}
     assert ("round_type", "enum") in rules and ("currency", "pattern") in rules
     assert any("did you mean series_c?" in p.hint for p in e.value.problems)
-
-
-def test_load_path_stays_light():
-    # load() is what users call first: validation and plotting libraries must not come with it.
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, ai_lab_funding as alf; alf.load('rounds'); "
-        "print(sorted(m for m in ('pandera', 'frictionless', 'matplotlib', 'pooch') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert out == "[]"

@@ -31,11 +31,6 @@ def release_dir() -> Path:
     return _root()
 
 
-def curated_dir() -> Path:
-    """Folder of the hand-curated input tables (only in a checkout)."""
-    return REPO_ROOT / "curated"
-
-
 def leaves_package(path: object) -> bool:
     """True for a resource path that could point outside the package.
 
