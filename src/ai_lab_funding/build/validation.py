@@ -7,6 +7,8 @@ the tables from here and writes them; nothing here writes a file.
 
 from __future__ import annotations
 
+import difflib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +24,36 @@ from .rules.runner import validate_tables
 Tables = dict[str, pl.DataFrame]
 
 
+def folder_problems(curated: Path) -> list[Problem]:
+    """What is wrong with the curated folder itself: a link, or files that are no table.
+
+    Every entry must be `<table>.csv` for a curated table: a misspelt `round.csv` would
+    otherwise be ignored while the contributor believes it was checked.
+    """
+    name = display_path(curated)
+    if curated.is_symlink() or not curated.is_dir():
+        kind = "a symbolic link" if curated.is_symlink() else "not a folder"
+        message = f"the curated folder must be a plain folder; this is {kind}"
+        return [Problem(name, 0, "", "not_a_folder", message)]
+    expected = [f"{t}.csv" for t in ts.curated_tables()]
+    out = []
+    for entry in sorted(os.listdir(curated)):
+        if entry not in expected:
+            close = difflib.get_close_matches(entry, expected, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"tables are: {', '.join(expected)}"
+            message = "not a curated table; the folder holds only <table>.csv files"
+            out.append(
+                Problem(display_path(curated / entry), 0, "", "unknown_file", message, hint=hint)
+            )
+    return out
+
+
 def read_all(curated: Path) -> tuple[dict[str, CuratedTable], list[Problem]]:
     """Every curated table, and every structural and type problem in them."""
-    tables, problems = {}, []
+    problems = folder_problems(curated)
+    if any(p.rule == "not_a_folder" for p in problems):
+        return {}, problems
+    tables = {}
     for table in ts.curated_tables():
         read, found = read_table(curated / f"{table}.csv", table)
         problems += found

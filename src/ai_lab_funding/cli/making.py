@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
-from ..problems import InvalidData, Problem, errors, without_followups
+from ..problems import InvalidData, Problem, errors, shown, without_followups
 from ..schemas import tables as ts
 
 if TYPE_CHECKING:
@@ -79,23 +79,23 @@ def build(args: argparse.Namespace) -> int:
             return _check(curated, out, not args.no_docs, start)
         result = build_release(curated, out, docs=not args.no_docs)
     except InvalidData as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
+        for line in shown(e.problems):
+            print(line, file=sys.stderr)
         print(
             f"build failed: {len(errors(e.problems))} error(s); nothing was written",
             file=sys.stderr,
         )
         return 1
-    for w in result.warnings:
-        print(w, file=sys.stderr)
+    for line in shown(sorted(result.warnings)):
+        print(line, file=sys.stderr)
     print(_summary(result, time.perf_counter() - start))
     return 0
 
 
 def _print_problems(problems: list[Problem]) -> int:
     problems = sorted(without_followups(problems))
-    for p in problems:
-        print(p)
+    for line in shown(problems):
+        print(line)
     n = len(errors(problems))
     print(f"{n} error(s), {len(problems) - n} warning(s)", file=sys.stderr)
     return 1 if n else 0

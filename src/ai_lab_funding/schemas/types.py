@@ -49,9 +49,26 @@ TYPES: dict[str, ColumnType] = {
 # How a boolean is spelled in a CSV cell, in the curated input and in the release.
 BOOLEAN_TEXT = ("true", "false")
 
+# Characters no curated cell or header may hold (as a polars regex class): C0 and C1 control
+# characters other than the line break (refused on its own), format characters such as
+# bidirectional overrides and zero-width spaces, and line and paragraph separators. They hide
+# text from a reviewer, reorder what a terminal shows, or break the files' consumers.
+HIDDEN_CHARACTERS = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}&&[^\n]]"
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
 # A cell starting with one of these is run as a formula when a spreadsheet opens the CSV:
 # the reader refuses such curated text and the writer refuses to release it.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def first_hidden(text: str) -> str | None:
+    """The first character of `text` that HIDDEN_CHARACTERS forbids, named as U+XXXX NAME."""
+    import unicodedata
+
+    for ch in text:
+        if ch != "\n" and unicodedata.category(ch) in HIDDEN_CATEGORIES:
+            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'CONTROL CHARACTER')}"
+    return None
 
 
 def pattern(kind: str) -> str | None:

@@ -8,6 +8,7 @@ same reader validates contributions of any size.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,14 @@ from ...problems import Problem
 from ...schemas import tables as ts
 from ..frames import to_pandas
 from .cells import convert
-from .rows import bytes_problems, display_path, header_problems, read_pool, read_rows
+from .rows import (
+    bytes_problems,
+    display_path,
+    header_problems,
+    read_plain_file,
+    read_pool,
+    read_rows,
+)
 
 __all__ = ["CuratedTable", "display_path", "read_curated", "read_table"]
 
@@ -38,11 +46,15 @@ def read_table(path: Path, table: str) -> tuple[CuratedTable | None, list[Proble
     The table is None when the file cannot be read as a table at all.
     """
     name = display_path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None, [Problem(name, 0, "", "missing_file", f"curated table {table!r} not found")]
+    data, refused = read_plain_file(path, name)
+    if data is None:
+        return None, refused
     flds = ts.curated_fields(table)
     expected = [f["name"] for f in flds]
-    problems, raw = bytes_problems(name, path.read_bytes())
+    problems, raw = bytes_problems(name, data)
+    del data
     if raw is None:
         return None, problems
     head, header = header_problems(name, raw, expected)

@@ -51,7 +51,8 @@ def _valid_days(text: pl.Expr) -> pl.Expr:
         default=0,
         return_dtype=pl.Int64,
     ) + (leap & (month == 2)).cast(pl.Int64)
-    return (day >= 1) & (day <= month_days)
+    # Year 0 does not exist in Python's calendar: every later step would fail on it.
+    return (year >= 1) & (day >= 1) & (day <= month_days)
 
 
 # Integers of more digits than this may not fit in 64 bits.
@@ -65,7 +66,9 @@ def _checks(col: str, kind: str) -> dict[str, pl.Expr]:
     # A line break inside a quoted cell shifts every later line number: refuse it.
     out = {"line_break": s.str.contains("\n", literal=True)}
     if kind == "string":
-        out["whitespace"] = present & (s != s.str.strip_chars())
+        hidden = s.str.contains(types.HIDDEN_CHARACTERS)
+        out["hidden_character"] = hidden
+        out["whitespace"] = present & (s != s.str.strip_chars()) & ~hidden
         out["formula_injection"] = pl.any_horizontal(
             s.str.starts_with(start) for start in types.FORMULA_START
         )
@@ -84,6 +87,8 @@ def _number_ok(s: pl.Expr, kind: str) -> pl.Expr:
     ok = s.str.contains(types.pattern(kind))
     if kind == "integer":
         ok &= s.str.strip_chars_start("-").str.len_chars() <= _MAX_INT_DIGITS
+    else:  # 1e309 is spelled like a number but is infinite as a 64-bit float
+        ok &= s.cast(pl.Float64, strict=False).is_finite().fill_null(False)
     return ok
 
 
@@ -114,6 +119,10 @@ _WORDING = {
 
 
 def _problem(name: str, line: int, col: str, check: str, kind: str, v: str) -> Problem:
+    if check == "hidden_character":
+        found = types.first_hidden(v)
+        message = f"cell holds an invisible or control character ({found})"
+        return Problem(name, line, col, check, message, v[:40], "delete it or type it plainly")
     if check in _WORDING:
         message, hint, keep = _WORDING[check]
         return Problem(name, line, col, check, message, v[:keep], hint)
@@ -121,8 +130,9 @@ def _problem(name: str, line: int, col: str, check: str, kind: str, v: str) -> P
         return Problem(name, line, col, check, "not a date in YYYY-MM-DD form", v, _date_hint(v))
     if kind == "boolean":
         return Problem(name, line, col, "type", "booleans are written true or false", v)
-    too_long = re.fullmatch(types.pattern("integer"), v)
-    hint = _number_hint(v) or ("too large for a 64-bit integer" if too_long else "")
+    spelled = re.fullmatch(types.pattern(kind), v)
+    too_large = "64-bit integer" if kind == "integer" else "64-bit number (it is infinite)"
+    hint = _number_hint(v) or (f"too large for a {too_large}" if spelled else "")
     what = "an integer" if kind == "integer" else "a number"
     return Problem(name, line, col, "type", f"not {what}", v, hint)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,6 +21,51 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ...problems import Problem
+from ...schemas import types
+
+# What a path that is not a plain file is, for the message that refuses it.
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_plain(name: str, mode: int) -> Problem:
+    kind = next((what for test, what in _KINDS if test(mode)), "not a regular file")
+    return Problem(
+        name,
+        0,
+        "",
+        "not_a_file",
+        f"curated tables must be plain files; this is {kind}",
+        hint="commit the CSV itself",
+    )
+
+
+def read_plain_file(path: Path, name: str) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of `path` if it is a plain file; anything else is refused unopened.
+
+    A pull request can replace a curated CSV by a symbolic link to /proc/self/environ or
+    by a named pipe: the link is never followed (O_NOFOLLOW, and lstat before), a pipe or
+    device never opened for reading, so nothing outside the folder can be echoed back.
+    """
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        return None, [_not_plain(name, mode)]
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:  # replaced between lstat and open
+        return None, [Problem(name, 0, "", "not_a_file", f"cannot open: {e.strerror}")]
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            return None, [_not_plain(name, mode)]
+        return fh.read(), []
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -101,6 +148,29 @@ def bytes_problems(name: str, raw: bytes) -> tuple[list[Problem], bytes | None]:
     ).encode("utf-8")
 
 
+def _name_problems(name: str, header: list[str]) -> list[Problem]:
+    """Hidden characters, surrounding whitespace and repeats in the header's names."""
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for h in header:
+        hidden = types.first_hidden(h)
+        if hidden:
+            message = f"header name holds an invisible or control character ({hidden})"
+            out.append(Problem(name, 1, h, "hidden_character", message))
+        elif h != h.strip():
+            out.append(
+                Problem(
+                    name, 1, h.strip(), "whitespace", "header name has surrounding whitespace", h
+                )
+            )
+        if h in seen:
+            out.append(
+                Problem(name, 1, h, "duplicate_column", "column appears twice in the header")
+            )
+        seen.add(h)
+    return out
+
+
 def header_problems(
     name: str, raw: bytes, expected: list[str]
 ) -> tuple[list[Problem], list[str] | None]:
@@ -122,19 +192,7 @@ def header_problems(
         return [
             Problem(name, 1, "", "delimiter", "header has a single column", first[:80], hint)
         ], None
-    seen: set[str] = set()
-    for h in header:
-        if h != h.strip():
-            out.append(
-                Problem(
-                    name, 1, h.strip(), "whitespace", "header name has surrounding whitespace", h
-                )
-            )
-        if h in seen:
-            out.append(
-                Problem(name, 1, h, "duplicate_column", "column appears twice in the header")
-            )
-        seen.add(h)
+    out += _name_problems(name, header)
     names = [h.strip() for h in header]
     for col in expected:
         if col not in names:
