@@ -21,6 +21,7 @@ from ...schemas import tables as ts
 from .base import LineOf, Log, Tables
 from .facts import derive_claims, derive_metrics, derive_rounds
 from .fx import FxTable
+from .named import with_named_checks
 from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
 
 __all__ = ["Derived", "derive"]
@@ -85,6 +86,7 @@ def derive(
     out["metrics"] = derive_metrics(tables["metrics"], fx, log)
     out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, log)
     out["reports"] = derive_reports(out, fx, log)
+    out["reports"] = with_named_checks(out, log)
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["fx_rates"] = fx.frame()
