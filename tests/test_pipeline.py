@@ -1,6 +1,7 @@
 """The build as a user runs it: atomic, deterministic, fail-closed, and honest about staleness."""
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -95,22 +96,37 @@ def test_docs_are_generated_and_checked(curated, tmp_path):
     assert check(curated, out) == ["README.md"]
 
 
-@pytest.mark.parametrize("step", ["park_descriptor", "park_data", "move_data", "move_descriptor"])
-def test_crash_during_swap_leaves_a_complete_release(curated, released, monkeypatch, step):
-    before = digest(released)
+class Killed(BaseException):
+    """A kill: nothing in the build catches it (tests/test_crash_swap.py kills every step)."""
+
+
+@pytest.mark.parametrize("deleted", [0, 1, 5, 20])
+def test_crash_during_swap_leaves_a_complete_release(
+    curated, released, tmp_path, monkeypatch, capsys, deleted
+):
+    # The attack: a build killed while it deletes the previous release, then a build that fails
+    # on a typo. It used to leave data/ with files missing, and say nothing was written.
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
-    real = swap.swap_in
-    monkeypatch.setattr(swap, "swap_in", lambda root, staging: real(root, staging, fail_after=step))
-    with pytest.raises(RuntimeError, match="injected"):
+    new = tmp_path / "new"
+    build(curated, new, docs=False)
+    unlink, calls = os.unlink, []
+
+    def dying_unlink(*args, **kwargs):
+        if len(calls) == deleted:
+            raise Killed
+        calls.append(args)
+        return unlink(*args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", dying_unlink)
+    with pytest.raises(Killed):
         build(curated, released, docs=False)
-    swap.recover(released)
-    after = digest(released)
-    # Either the old release or (once the new descriptor is in place) all of the new; never a mix.
-    if step == "move_descriptor":
-        assert after != before and check(curated, released, docs=False) == []
-    else:
-        assert after == before
-    assert not list(released.glob(".release-*"))
+    monkeypatch.undo()
+    assert len(calls) == deleted
+    edit(curated, "rounds", ("round_id", "moonshot-ai-2025-12-series-c"), "round_type", "series_cc")
+    assert main(["build", "--no-docs", "--curated", str(curated), "--out", str(released)]) == 1
+    assert "nothing was written" in capsys.readouterr().err
+    assert digest(released) == digest(new)
+    assert sorted(p.name for p in released.iterdir()) == [swap.LOCK, "data", "datapackage.json"]
 
 
 def test_committed_release_is_up_to_date():

@@ -68,6 +68,7 @@ def _check(curated: Path, out: Path, docs: bool, start: float) -> int:
 def build(args: argparse.Namespace) -> int:
     """Build and release (or, with --check, compare with the committed release)."""
     from ..build.rules.columns import quiet_pyspark_warning
+    from ..release.publish import ReleaseBusyError
     from ..release.publish import build as build_release
 
     quiet_pyspark_warning()
@@ -78,6 +79,9 @@ def build(args: argparse.Namespace) -> int:
         if args.check:
             return _check(curated, out, not args.no_docs, start)
         result = build_release(curated, out, docs=not args.no_docs)
+    except ReleaseBusyError as e:  # another build or check holds the release folder
+        print(e, file=sys.stderr)
+        return 1
     except InvalidData as e:
         for line in shown(e.problems):
             print(line, file=sys.stderr)

@@ -1,7 +1,10 @@
 """Turn validated tables into a release: write, check against the standards, swap in, document.
 
 `build` replaces the release in a folder atomically and regenerates the documentation;
-`check` builds in memory and names the committed files a fresh build would change.
+`check` builds in memory and names the committed files a fresh build would change. Both hold
+the folder's lock (`swap.release_lock`) while they touch it, so neither deletes the other's
+staging folder nor reads a release half swapped; a second one waits, then raises
+`ReleaseBusyError`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..problems import InvalidData, Problem
 from . import swap
 from .files import release_files, write_files
 from .standards import frictionless_problems, parquet_problems
+from .swap import ReleaseBusyError as ReleaseBusyError  # raised by build and check
 
 
 @dataclass
@@ -40,7 +44,10 @@ def compile_release(curated: Path) -> BuildResult:
 
 
 def stage_and_check(root: Path, files: dict[str, bytes]) -> Path:
-    """Write `files` into a staging folder under `root` and run the standards checks there."""
+    """Write `files` into a staging folder under `root` and run the standards checks there.
+
+    Call it holding `swap.release_lock(root)`: the next build deletes staging folders it finds.
+    """
     staging = swap.new_staging(root)
     try:
         write_files(staging, files)
@@ -73,34 +80,52 @@ def doc_files(tables: dict[str, pd.DataFrame], root: Path) -> dict[str, bytes]:
 
 
 def _replace_file(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all: a killed build leaves the old file, never half a new one.
+
+    The fixed temporary name is safe because the caller holds the release lock, and the next
+    build overwrites a temporary file a killed one left.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
 def build(curated: Path, out: Path, docs: bool = True) -> BuildResult:
-    """Build and release into `out` atomically, then regenerate the documentation."""
-    swap.recover(out)
-    result = compile_release(curated)
-    staging = stage_and_check(out, result.files)
-    swap.swap_in(out, staging)
-    if docs:
-        for rel, data in doc_files(result.tables, out).items():
-            _replace_file(out / rel, data)
+    """Build and release into `out` atomically, then regenerate the documentation.
+
+    The whole build holds `out`'s lock: recovery deletes staging folders, and only while no
+    other build runs are they all leftovers of dead ones.
+    """
+    with swap.release_lock(out):
+        swap.recover(out)
+        result = compile_release(curated)
+        staging = stage_and_check(out, result.files)
+        swap.swap_in(out, staging)
+        if docs:
+            for rel, data in doc_files(result.tables, out).items():
+                _replace_file(out / rel, data)
     return result
 
 
 def check(curated: Path, committed: Path, docs: bool = True) -> list[str]:
-    """Files of the committed release that differ from a fresh build (empty list: up to date)."""
+    """Files of the committed release that differ from a fresh build (empty list: up to date).
+
+    Builds in memory first, then holds the lock while it stages in `committed` and reads it, so
+    it never compares against a release half swapped by a build running at the same time.
+    """
     result = compile_release(curated)
-    staging = stage_and_check(committed, result.files)
-    shutil.rmtree(staging, ignore_errors=True)
-    expected = {**result.files, **(doc_files(result.tables, committed) if docs else {})}
-    differ = [
-        rel
-        for rel, data in sorted(expected.items())
-        if not (committed / rel).is_file() or (committed / rel).read_bytes() != data
-    ]
-    written = {p.relative_to(committed).as_posix() for p in (committed / "data").glob("*")}
+    with swap.release_lock(committed):
+        staging = stage_and_check(committed, result.files)
+        shutil.rmtree(staging, ignore_errors=True)
+        expected = {**result.files, **(doc_files(result.tables, committed) if docs else {})}
+        differ = [
+            rel
+            for rel, data in sorted(expected.items())
+            if not (committed / rel).is_file() or (committed / rel).read_bytes() != data
+        ]
+        written = {p.relative_to(committed).as_posix() for p in (committed / "data").glob("*")}
     return differ + sorted(written - set(result.files))
