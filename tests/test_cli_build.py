@@ -57,25 +57,35 @@ def test_build_py_is_the_same_command():
 
 @pytest.fixture
 def served(fixture_release, tmp_path, monkeypatch):
-    """The fixture's release served on 127.0.0.1 as version 99.0.0 (newer than the package)."""
+    """The fixture's release served on 127.0.0.1 as version 99.0.0 (newer than the package).
+
+    The package does not know that release, so it is fetched with its descriptor's sha256
+    pinned; yields (version, pin).
+    """
+    import hashlib
+
     site = tmp_path / "site"
     shutil.copytree(fixture_release, site / "99.0.0")
+    pin = hashlib.sha256((site / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *a, **k: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     monkeypatch.setenv("AI_LAB_FUNDING_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
     monkeypatch.setenv("AI_LAB_FUNDING_CACHE", str(tmp_path / "cache"))
-    yield "99.0.0"
+    yield "99.0.0", pin
     httpd.shutdown()
 
 
-@pytest.mark.filterwarnings("ignore:release 99.0.0 is newer")
 @pytest.mark.parametrize("fmt", ["duckdb", "sqlite"])
-def test_export_of_a_version_writes_that_release(served, tmp_path, fmt):
+def test_export_of_a_version_writes_that_release(served, tmp_path, fmt, capsys):
     # duckdb used to copy the bundled release's Parquet files whatever --version said.
+    version, pin = served
     dest = tmp_path / f"db.{fmt}"
-    assert main(["export", "--format", fmt, "--version", served, str(dest)]) == 0
+    argv = ["export", "--format", fmt, "--version", version, str(dest)]
+    assert main(argv) == 1, "an unknown release is refused unless its descriptor is pinned"
+    assert "--descriptor-sha256" in capsys.readouterr().err and not dest.exists()
+    assert main([*argv[:-1], "--descriptor-sha256", pin, str(dest)]) == 0
     if fmt == "duckdb":
         import duckdb
 

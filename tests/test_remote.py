@@ -11,6 +11,7 @@ import pytest
 import ai_lab_funding as alf
 from ai_lab_funding import paths
 from ai_lab_funding._version import __version__
+from ai_lab_funding.cli import main
 from ai_lab_funding.remote import ReleaseError, fetch
 
 
@@ -81,11 +82,50 @@ def test_tampered_descriptor_is_refused(server):
         fetch(__version__, base_url=base)
 
 
-def test_newer_release_is_accepted_with_a_warning(server):
+def test_newer_release_is_refused_unless_its_descriptor_is_pinned(server, cache):
     base, release = server
     release.rename(release.parent / "99.0.0")
-    with pytest.warns(UserWarning, match="newer"):
+    with pytest.raises(ReleaseError, match="not one this package knows") as e:
         fetch("99.0.0", base_url=base)
+    assert "newer than ai-lab-funding" in str(e.value)
+    assert "descriptor_sha256=" in str(e.value) and "--descriptor-sha256" in str(e.value)
+    assert not cache.exists()
+    pin = hashlib.sha256((release.parent / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
+    assert fetch("99.0.0", base_url=base, descriptor_sha256=pin) == cache / "99.0.0"
+    assert fetch("99.0.0", base_url=base, descriptor_sha256=f"sha256:{pin.upper()}")
+
+
+def test_a_wrong_pin_is_a_hash_mismatch_on_the_descriptor(server, cache):
+    base, release = server
+    release.rename(release.parent / "99.0.0")
+    with pytest.raises(ReleaseError, match="99.0.0/datapackage.json: SHA256 hash"):
+        fetch("99.0.0", base_url=base, descriptor_sha256="ab" * 32)
+    assert [p.name for p in cache.iterdir()] == []
+
+
+@pytest.mark.parametrize("pin", ["", "abc", "md5:" + "0" * 32, "g" * 64, "0" * 65])
+def test_a_malformed_pin_is_refused(server, pin):
+    with pytest.raises(ReleaseError, match="descriptor_sha256 must be 64 hex digits"):
+        fetch("99.0.0", base_url=server[0], descriptor_sha256=pin)
+
+
+def test_a_pin_that_contradicts_a_known_release_is_refused(server):
+    with pytest.raises(ReleaseError, match="differs from the sha256 this package knows"):
+        fetch(__version__, base_url=server[0], descriptor_sha256="0" * 64)
+
+
+def test_load_package_and_the_command_line_take_a_pin(server, cache, capsys):
+    base, release = server
+    release.rename(release.parent / "99.0.0")
+    pin = hashlib.sha256((release.parent / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
+    rounds = alf.load("rounds", version="99.0.0", base_url=base, descriptor_sha256=pin)
+    assert len(rounds) == len(alf.load("rounds"))
+    assert alf.package(version="99.0.0", base_url=base, descriptor_sha256=pin) == alf.package()
+    argv = ["fetch", "--version", "99.0.0", "--base-url", base, "--descriptor-sha256", pin]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"{cache / '99.0.0'}\n"
+    with pytest.raises(ValueError, match="version="):
+        alf.load("rounds", descriptor_sha256=pin)
 
 
 def test_unknown_older_release_is_refused(server):

@@ -6,7 +6,9 @@ caller asks for): validation libraries load only when something is validated.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import paths
+from .remote import ReleaseError, fetch
 from .schemas import tables as ts
 from .schemas import types
 
@@ -28,19 +31,32 @@ def tables() -> list[str]:
     return ts.table_names()
 
 
-def release_root(version: str | None = None, base_url: str | None = None) -> Path:
-    """The folder holding a release: the bundled one, or release `version` fetched and verified."""
+def release_root(
+    version: str | None = None,
+    base_url: str | None = None,
+    *,
+    descriptor_sha256: str | None = None,
+) -> Path:
+    """The folder holding a release: the bundled one, or release `version` fetched and verified.
+
+    descriptor_sha256 pins the descriptor of a release this package does not know (see fetch).
+    """
     if version is None:
+        if descriptor_sha256 is not None:
+            raise ValueError("descriptor_sha256 pins a downloaded release: pass version= too")
         return paths.release_dir()
-    from .remote import fetch
-
-    return fetch(version=version, base_url=base_url)
+    return fetch(version=version, base_url=base_url, descriptor_sha256=descriptor_sha256)
 
 
-def package(version: str | None = None, base_url: str | None = None) -> dict[str, Any]:
+def package(
+    version: str | None = None,
+    base_url: str | None = None,
+    *,
+    descriptor_sha256: str | None = None,
+) -> dict[str, Any]:
     """The release's datapackage.json as a dict (bundled, or release `version`)."""
-    descriptor = release_root(version, base_url) / "datapackage.json"
-    return json.loads(descriptor.read_text(encoding="utf-8"))
+    root = release_root(version, base_url, descriptor_sha256=descriptor_sha256)
+    return json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
 
 
 def schema(table: str) -> dict[str, Any]:
@@ -74,6 +90,90 @@ def parquet_path(table: str, root: Path) -> Path:
     return root / "data" / f"{table}.parquet"
 
 
+# Tables of the bundled release whose file matched the bundled descriptor in this process,
+# keyed by the file's and the descriptor's size and mtime so a rebuilt release is re-checked.
+_VERIFIED: set[tuple[object, ...]] = set()
+
+
+def verified_parquet(table: str, root: Path) -> Path:
+    """`table`'s Parquet file in the release folder `root`, checked before anyone reads it.
+
+    The bundled release is compared with the bundled descriptor the first time a process
+    loads each table: an installed copy can be damaged (a disk error, an interrupted
+    upgrade, a hand edit), and a wrong table read quietly is worse than an error. The verdict
+    is remembered, so later loads cost two stat calls. A downloaded release was hashed file
+    by file when fetched; here its descriptor must list the file, so a stray file in the
+    cache folder that no verified descriptor vouches for is never read.
+    """
+    path = parquet_path(table, root)
+    rel = f"data/{table}.parquet"
+    if root != paths.release_dir():
+        if rel not in _descriptor_hashes(root / "datapackage.json", _signature(root, None)):
+            raise ReleaseError(f"{root / 'datapackage.json'} lists no {rel}: no table {table}")
+        return path
+    key = _signature(root, path)
+    if key not in _VERIFIED:
+        _check_bundled(root, rel, path, key)
+        _VERIFIED.add(key)
+    return path
+
+
+def _signature(root: Path, path: Path | None) -> tuple[object, ...]:
+    """Size and mtime of the descriptor (and of one file): what a rebuild would change."""
+    files = [root / "datapackage.json"] + ([path] if path is not None else [])
+    try:
+        stats = [f.stat() for f in files]
+    except OSError as e:
+        raise ReleaseError(
+            f"{e.filename}: missing or unreadable ({e.strerror}); {_remedy(root)}"
+        ) from None
+    return tuple((str(f), st.st_size, st.st_mtime_ns) for f, st in zip(files, stats))
+
+
+@lru_cache(maxsize=8)
+def _descriptor_hashes(descriptor: Path, signature: tuple[object, ...]) -> dict[str, str]:
+    """The sha256 (lowercase hex) of every file a release descriptor lists, by path."""
+    try:
+        resources = json.loads(descriptor.read_bytes())["resources"]
+        return {
+            r["path"]: r["hash"].removeprefix("sha256:").lower()
+            for r in resources
+            if r.get("hash", "").startswith("sha256:")
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ReleaseError(
+            f"{descriptor}: unreadable release descriptor ({type(e).__name__}); "
+            f"{_remedy(descriptor.parent)}"
+        ) from None
+
+
+def _check_bundled(root: Path, rel: str, path: Path, key: tuple[object, ...]) -> None:
+    expected = _descriptor_hashes(root / "datapackage.json", key[:1]).get(rel)
+    if expected is None:
+        raise ReleaseError(
+            f"{root / 'datapackage.json'} lists no sha256 for {rel}; {_remedy(root)}"
+        )
+    try:
+        with open(path, "rb") as fh:
+            got = hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as e:
+        raise ReleaseError(f"{path}: unreadable ({e.strerror}); {_remedy(root)}") from None
+    if got != expected:
+        raise ReleaseError(
+            f"{path} is damaged: its sha256 {got} is not the {expected} the bundled "
+            f"datapackage.json gives; {_remedy(root)}"
+        )
+
+
+def _remedy(root: Path) -> str:
+    """How to get a whole release back: rebuild it in a checkout, else reinstall or refetch."""
+    if root != paths.release_dir():
+        return "fetch the release again"
+    if paths.checkout_root() is not None:
+        return "rebuild it with `ai-lab-funding build` in the checkout"
+    return "reinstall with `pip install --force-reinstall ai-lab-funding`"
+
+
 def to_pandas(t: pa.Table, table: str) -> pd.DataFrame:
     """A released table read by Arrow, as pandas with the schema's dtypes.
 
@@ -91,16 +191,24 @@ def to_pandas(t: pa.Table, table: str) -> pd.DataFrame:
 
 
 def load(
-    table: str, engine: str = "pandas", version: str | None = None, base_url: str | None = None
+    table: str,
+    engine: str = "pandas",
+    version: str | None = None,
+    base_url: str | None = None,
+    *,
+    descriptor_sha256: str | None = None,
 ) -> Any:
     """A released table with real types: dates, nullable integers, categoricals for enums.
 
     engine: "pandas" (default), "polars", "pyarrow" or "duckdb" (a DuckDB relation).
     version: a published release to download and verify; default the bundled one.
+    descriptor_sha256: the pinned descriptor hash of a release this package does not know.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    path = parquet_path(table, release_root(version, base_url))
+    parquet_path(table, Path())  # an unknown table fails before any download
+    root = release_root(version, base_url, descriptor_sha256=descriptor_sha256)
+    path = verified_parquet(table, root)
     if engine == "pandas":
         return to_pandas(pq.read_table(path), table)
     if engine == "pyarrow":

@@ -41,20 +41,31 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
 def _add_read(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("info", help="version, tables, rows, hashes and where the data comes from")
     s.set_defaults(func=data.info)
-    s = sub.add_parser("fetch", help="download and verify a published release")
-    s.add_argument("--version", required=True, dest="version")
-    s.add_argument("--dest", type=Path, default=None, help="folder to put it in (default: cache)")
-    s.add_argument(
-        "--base-url", default=None, help="release address (default: AI_LAB_FUNDING_BASE_URL)"
+    fetch = sub.add_parser("fetch", help="download and verify a published release")
+    fetch.add_argument("--version", required=True, dest="version")
+    fetch.add_argument(
+        "--dest", type=Path, default=None, help="folder to put it in (default: cache)"
     )
-    s.set_defaults(func=data.fetch)
-    s = sub.add_parser("export", help="write every table as csv, parquet, sqlite or duckdb")
-    s.add_argument("--format", required=True, choices=["csv", "parquet", "sqlite", "duckdb"])
-    s.add_argument(
+    fetch.set_defaults(func=data.fetch)
+    export = sub.add_parser("export", help="write every table as csv, parquet, sqlite or duckdb")
+    export.add_argument("--format", required=True, choices=["csv", "parquet", "sqlite", "duckdb"])
+    export.add_argument(
         "--version", default=None, dest="version", help="a published release (default: bundled)"
     )
-    s.add_argument("dest", type=Path)
-    s.set_defaults(func=data.export)
+    export.add_argument("dest", type=Path)
+    export.set_defaults(func=data.export)
+    for s in (fetch, export):  # where a release comes from, and the pin to trust an unknown one
+        s.add_argument(
+            "--base-url", default=None, help="release address (default: AI_LAB_FUNDING_BASE_URL)"
+        )
+        s.add_argument(
+            "--descriptor-sha256",
+            default=None,
+            metavar="SHA256",
+            help="sha256 of the release's datapackage.json, from its publisher: needed for a "
+            "release this package does not know (each file may take AI_LAB_FUNDING_TIMEOUT "
+            "seconds, default 120)",
+        )
     s = sub.add_parser(
         "diff", help="rows added, removed and changed per table between two releases"
     )

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from .. import loader
 from .._version import __version__
+from ..remote import ReleaseError
 from ..schemas import tables as ts
 
 
@@ -33,13 +34,16 @@ def info(args: argparse.Namespace) -> int:
 
 
 def fetch(args: argparse.Namespace) -> int:
-    """Download and verify a release; print its folder."""
-    from ..remote import ReleaseError
+    """Download and verify a release; print its folder, or one line saying why not."""
     from ..remote import fetch as fetch_release
 
     try:
         folder = fetch_release(
-            args.version, base_url=args.base_url, dest=args.dest, progress=sys.stderr.isatty()
+            args.version,
+            base_url=args.base_url,
+            dest=args.dest,
+            progress=sys.stderr.isatty(),
+            descriptor_sha256=args.descriptor_sha256,
         )
     except ReleaseError as e:
         print(f"fetch failed: {e}", file=sys.stderr)
@@ -70,30 +74,42 @@ def _write_sqlite(frames: dict[str, pd.DataFrame], dest: Path) -> None:
             out.to_sql(t, con, index=False)
 
 
-def _write_duckdb(root: Path, dest: Path) -> None:
+def _write_duckdb(files: dict[str, Path], dest: Path) -> None:
     duckdb = loader.import_engine("duckdb")
     dest.unlink(missing_ok=True)
     con = duckdb.connect(str(dest))
-    for t in ts.table_names():
-        path = loader.parquet_path(t, root)
+    for t, path in files.items():
         con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet(?)", [str(path)])
     con.close()
 
 
+def _release_files(args: argparse.Namespace) -> dict[str, Path]:
+    """Every table's Parquet file of the release to export, verified (see verified_parquet)."""
+    root = loader.release_root(
+        args.version, args.base_url, descriptor_sha256=args.descriptor_sha256
+    )
+    return {t: loader.verified_parquet(t, root) for t in ts.table_names()}
+
+
 def export(args: argparse.Namespace) -> int:
     """Write every table of the bundled release, or of release --version, in one format."""
-    root = loader.release_root(args.version)
+    if args.descriptor_sha256 is not None and args.version is None:
+        print("export: --descriptor-sha256 needs --version", file=sys.stderr)
+        return 2
+    try:
+        files = _release_files(args)
+    except ReleaseError as e:
+        print(f"export failed: {e}", file=sys.stderr)
+        return 1
     if args.format == "duckdb":
-        _write_duckdb(root, args.dest)
+        _write_duckdb(files, args.dest)
+        print(args.dest)
+        return 0
+    frames = {t: loader.to_pandas(pq.read_table(path), t) for t, path in files.items()}
+    if args.format == "sqlite":
+        _write_sqlite(frames, args.dest)
     else:
-        frames = {
-            t: loader.to_pandas(pq.read_table(loader.parquet_path(t, root)), t)
-            for t in ts.table_names()
-        }
-        if args.format == "sqlite":
-            _write_sqlite(frames, args.dest)
-        else:
-            _write_files(frames, args.dest, args.format)
+        _write_files(frames, args.dest, args.format)
     print(args.dest)
     return 0
 

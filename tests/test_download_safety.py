@@ -1,0 +1,415 @@
+"""Fetching from a server we do not control: versions, paths, caps, deadlines and the cache.
+
+Each test plants one defect in a real HTTP server on 127.0.0.1 and checks that fetch
+refuses with a one-line ReleaseError naming the URL or file, and that the cache is byte for
+byte what it was. Deadlines are set to a second, so no test waits long.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from test_download_server import (
+    KNOWN,
+    NEWER,
+    Site,
+    drip_body,
+    drip_headers,
+    empty_cache,
+    endless,
+    gzip_bomb,
+    release_files,
+    running,
+    self_signed,
+    serving_release,
+    slowly,
+    snapshot,
+    stall_after,
+    truncated,
+)
+
+import ai_lab_funding as alf
+from ai_lab_funding.cli import main
+from ai_lab_funding.remote import DESCRIPTOR_CAP, ReleaseError, fetch
+
+
+@pytest.fixture
+def site():
+    with serving_release() as s:
+        yield s
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    return empty_cache(tmp_path, monkeypatch)
+
+
+ROUNDS = "data/rounds.parquet"
+
+
+def declared(rel):
+    """The size the bundled descriptor gives for `rel`."""
+    desc = json.loads(release_files()["datapackage.json"])
+    return next(r["bytes"] for r in desc["resources"] if r["path"] == rel)
+
+
+def refused(site, version, pin=None, **kwargs):
+    """fetch must fail with a one-line ReleaseError; its message."""
+    with pytest.raises(ReleaseError) as e:
+        fetch(version, base_url=site.base, descriptor_sha256=pin, **kwargs)
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+@pytest.fixture
+def warm(site, cache):
+    """A cache that already holds the known release; returns its snapshot."""
+    fetch(KNOWN, base_url=site.base)
+    return snapshot(cache)
+
+
+def verified(folder):
+    """True when every file of the bundled release is in `folder` with the same bytes."""
+    return all((folder / rel).read_bytes() == data for rel, data in release_files().items())
+
+
+# --- 1. versions and paths ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["0.2.0/../../x", "../x", f"{KNOWN}/..", "", "latest", f"{KNOWN}\x00", "/etc", "1.0?x=1"]
+    + ["1." + "9" * 200],
+)
+def test_a_version_that_is_not_pep440_is_refused_before_any_request(site, warm, cache, version):
+    assert "is not a release version" in refused(site, version, pin="0" * 64)
+    assert site.requests.count(f"/{KNOWN}/datapackage.json") == 1  # only the warm-up's
+    assert snapshot(cache) == warm
+
+
+@pytest.mark.parametrize("spelling", [f"v{KNOWN}", f"{KNOWN}.0", f" {KNOWN} "])
+def test_versions_are_compared_as_pep440_versions(site, cache, spelling):
+    assert fetch(spelling, base_url=site.base) == cache / KNOWN
+
+
+def test_a_cache_folder_linked_outside_the_cache_is_refused(site, cache, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (cache / KNOWN).symlink_to(outside, target_is_directory=True)
+    before = snapshot(cache)
+    assert "outside" in refused(site, KNOWN)
+    assert snapshot(cache) == before and list(outside.iterdir()) == [] and site.requests == []
+
+
+def test_a_data_folder_linked_outside_the_release_is_refused(site, cache, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (cache / KNOWN).mkdir()
+    (cache / KNOWN / "data").symlink_to(outside, target_is_directory=True)
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert "data/companies.csv: its folder resolves to" in message and "outside" in message
+    assert snapshot(cache) == before and list(outside.iterdir()) == []
+
+
+# --- 2. caps and deadlines -------------------------------------------------------------------
+
+
+def test_a_body_longer_than_declared_is_cut_at_the_declared_size(site, warm, cache):
+    done = site.plant(KNOWN, ROUNDS, endless())  # 524 MiB, no Content-Length
+    (cache / KNOWN / ROUNDS).unlink()
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert f"{site.base}/{KNOWN}/{ROUNDS}" in message
+    assert f"more than the {declared(ROUNDS)} the descriptor declares" in message
+    assert done.wait(10), "the server never saw the client hang up"
+    assert site.sent[f"/{KNOWN}/{ROUNDS}"] < 64 * 1024 * 1024
+    assert snapshot(cache) == before
+
+
+def test_an_announced_oversize_body_is_refused_before_it_is_read(site, warm, cache):
+    done = site.plant(KNOWN, ROUNDS, endless(announce=True))
+    (cache / KNOWN / ROUNDS).unlink()
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert f"{site.base}/{KNOWN}/{ROUNDS}: server announces {524 * 1024 * 1024} bytes" in message
+    assert done.wait(10) and site.sent[f"/{KNOWN}/{ROUNDS}"] < 64 * 1024 * 1024
+    assert snapshot(cache) == before
+
+
+def test_a_gzip_bomb_is_stopped_at_the_declared_size_of_decoded_bytes(site, warm, cache):
+    bomb = gzip_bomb()
+    assert len(bomb.payload) < declared(ROUNDS), "only counting decoded bytes can catch it"
+    site.plant(KNOWN, ROUNDS, bomb)
+    (cache / KNOWN / ROUNDS).unlink()
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert f"{site.base}/{KNOWN}/{ROUNDS}" in message
+    assert f"more than the {declared(ROUNDS)} the descriptor declares" in message
+    assert set(site.encodings) == {"identity"}
+    assert snapshot(cache) == before
+
+
+@pytest.mark.parametrize("announce", [False, True], ids=["streamed", "announced"])
+def test_a_descriptor_is_capped(site, warm, cache, announce):
+    site.plant(NEWER, "datapackage.json", endless(DESCRIPTOR_CAP + 1024 * 1024, announce))
+    message = refused(site, NEWER, pin="0" * 64)
+    assert f"{site.base}/{NEWER}/datapackage.json" in message
+    assert f"more than the {DESCRIPTOR_CAP} allowed for a descriptor" in message
+    assert snapshot(cache) == warm
+
+
+@pytest.mark.parametrize("behaviour", [drip_body, drip_headers], ids=["body", "headers"])
+def test_a_dripping_server_is_cut_off_at_the_deadline(site, warm, cache, monkeypatch, behaviour):
+    # A byte every 0.2 s never trips the per-read timeout; only the deadline can stop it.
+    monkeypatch.setenv("AI_LAB_FUNDING_TIMEOUT", "1")
+    done = site.plant(KNOWN, ROUNDS, behaviour(delay=0.2, count=100))
+    (cache / KNOWN / ROUNDS).unlink()
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert message.startswith(f"{site.base}/{KNOWN}/{ROUNDS}: took longer than 1 s")
+    assert "AI_LAB_FUNDING_TIMEOUT" in message
+    assert done.wait(10), "the server never saw the client hang up"
+    assert site.sent[f"/{KNOWN}/{ROUNDS}"] < 60, "it waited for the drips (25 + 100 bytes)"
+    assert snapshot(cache) == before
+
+
+def test_the_deadline_holds_over_tls(cache, tmp_path, monkeypatch):
+    # TLS takes the socket over: the deadline must still reach the connection under it.
+    context, cert = self_signed(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # requests trusts it from here
+    tls_site = Site()
+    tls_site.publish(KNOWN, release_files())
+    with running(tls_site, tls=context):
+        assert tls_site.base.startswith("https://")
+        fetch(KNOWN, base_url=tls_site.base)  # every file but the one that will drip is cached
+        (cache / KNOWN / ROUNDS).unlink()
+        before = snapshot(cache)
+        done = tls_site.plant(KNOWN, ROUNDS, drip_body(delay=0.2, count=100))
+        monkeypatch.setenv("AI_LAB_FUNDING_TIMEOUT", "1")
+        message = refused(tls_site, KNOWN)
+        assert message.startswith(f"{tls_site.base}/{KNOWN}/{ROUNDS}: took longer than 1 s")
+        assert done.wait(10), "the server never saw the client hang up"
+        # 100 drips take 20 s: had the deadline waited for them, it would have sent them all
+        assert tls_site.sent[f"/{KNOWN}/{ROUNDS}"] < 60
+    assert snapshot(cache) == before
+
+
+def test_the_deadline_can_be_passed_to_fetch(site, warm, cache):
+    (cache / KNOWN / ROUNDS).unlink()
+    site.plant(KNOWN, ROUNDS, drip_body(delay=0.2, count=100))
+    assert f"{ROUNDS}: took longer than 0.5 s" in refused(site, KNOWN, timeout=0.5)
+
+
+@pytest.mark.parametrize("setting", ["soon", "0", "-1", "nan", "inf"])
+def test_a_deadline_that_is_not_a_positive_number_is_refused(site, cache, monkeypatch, setting):
+    monkeypatch.setenv("AI_LAB_FUNDING_TIMEOUT", setting)
+    assert "AI_LAB_FUNDING_TIMEOUT" in refused(site, KNOWN)
+    assert site.requests == [] and snapshot(cache) == {}
+
+
+def test_a_file_cut_short_is_refused(site, warm, cache):
+    site.plant(KNOWN, ROUNDS, truncated(500))
+    (cache / KNOWN / ROUNDS).unlink()
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert f"{site.base}/{KNOWN}/{ROUNDS}: ended after 500 of the {declared(ROUNDS)}" in message
+    assert snapshot(cache) == before
+
+
+def test_pooch_says_nothing_per_file_but_keeps_its_voice_for_others(site, cache):
+    import pooch
+
+    records = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger = pooch.get_logger()
+    logger.addHandler(handler)
+    try:
+        fetch(KNOWN, base_url=site.base)
+        assert [r.getMessage() for r in records] == []
+        logger.info("a program's own pooch message")
+        assert [r.getMessage() for r in records] == ["a program's own pooch message"]
+    finally:
+        logger.removeHandler(handler)
+
+
+# --- 4. unknown releases need a pin (more in test_remote.py) ---------------------------------
+
+
+def test_an_unpinned_unknown_release_is_refused_before_any_request(site, warm, cache):
+    site.publish(NEWER, release_files())
+    message = refused(site, NEWER)
+    assert "descriptor_sha256=" in message and "--descriptor-sha256" in message
+    assert not any(r.startswith(f"/{NEWER}/") for r in site.requests)
+    assert snapshot(cache) == warm
+
+
+def test_export_of_an_unpinned_unknown_release_fails_in_one_line(site, warm, cache, capsys):
+    site.publish(NEWER, release_files())
+    argv = ["export", "--format", "csv", "--version", NEWER, "--base-url", site.base, "x"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("export failed: release 99.0.0") and err.count("\n") == 1
+    assert "--descriptor-sha256" in err and snapshot(cache) == warm
+
+
+def test_a_pin_without_a_version_is_a_usage_error(capsys):
+    assert main(["export", "--format", "csv", "--descriptor-sha256", "0" * 64, "x"]) == 2
+    assert "--version" in capsys.readouterr().err
+
+
+def test_a_downloaded_release_without_the_table_is_refused_not_read_from_stray_files(site, cache):
+    files = release_files()
+    desc = json.loads(files["datapackage.json"])
+    desc["resources"] = [r for r in desc["resources"] if r["path"] == "data/companies.csv"]
+    pin = site.publish_descriptor(NEWER, desc)
+    stray = cache / NEWER / ROUNDS  # a file no verified descriptor vouches for
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(files[ROUNDS])
+    with pytest.raises(ReleaseError, match=f"lists no {ROUNDS}"):
+        alf.load("rounds", version=NEWER, base_url=site.base, descriptor_sha256=pin)
+
+
+# --- 5. the cache: never trusted, repaired, left alone on failure ----------------------------
+
+
+def test_a_fetch_the_cache_can_answer_asks_nothing_and_writes_nothing(site, warm, cache):
+    folders = [cache, cache / KNOWN, cache / KNOWN / "data"]
+    mtimes = [f.stat().st_mtime_ns for f in folders]
+    asked = len(site.requests)
+    assert fetch(KNOWN, base_url=site.base) == cache / KNOWN
+    assert len(site.requests) == asked and snapshot(cache) == warm
+    assert [f.stat().st_mtime_ns for f in folders] == mtimes
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "link"])
+def test_a_bad_cached_file_is_replaced_by_a_verified_download(site, cache, tmp_path, damage):
+    folder = fetch(KNOWN, base_url=site.base)
+    f = folder / ROUNDS
+    good = f.read_bytes()
+    if damage == "flip":
+        f.write_bytes(good[:100] + bytes([good[100] ^ 0xFF]) + good[101:])
+    elif damage == "truncate":
+        f.write_bytes(good[:1000])
+    elif damage == "empty":
+        f.write_bytes(b"")
+    else:  # a link to the right bytes elsewhere is still not a file of the cache
+        outside = tmp_path / "elsewhere.parquet"
+        outside.write_bytes(good)
+        f.unlink()
+        f.symlink_to(outside)
+    asked = site.got(KNOWN, ROUNDS)
+    assert fetch(KNOWN, base_url=site.base) == folder
+    assert not f.is_symlink() and f.read_bytes() == good
+    assert site.got(KNOWN, ROUNDS) == asked + 1 and verified(folder)
+
+
+@pytest.mark.parametrize("damage", [b"", b"{}", b"not json", b"{" * 10])
+def test_a_bad_cached_descriptor_is_replaced_by_a_verified_download(site, cache, damage):
+    folder = fetch(KNOWN, base_url=site.base)
+    (folder / "datapackage.json").write_bytes(damage)
+    asked = site.got(KNOWN, "datapackage.json")
+    assert fetch(KNOWN, base_url=site.base) == folder
+    assert site.got(KNOWN, "datapackage.json") == asked + 1 and verified(folder)
+
+
+def test_a_folder_where_a_cached_file_belongs_is_refused(site, warm, cache):
+    (cache / KNOWN / ROUNDS).unlink()
+    (cache / KNOWN / ROUNDS).mkdir()
+    before = snapshot(cache)
+    assert "is a folder where data/rounds.parquet belongs" in refused(site, KNOWN)
+    assert snapshot(cache) == before
+
+
+def test_a_failed_download_leaves_the_cache_as_it_was_and_trusts_none_of_it(site, cache):
+    folder = fetch(KNOWN, base_url=site.base)
+    good = (folder / ROUNDS).read_bytes()
+    (folder / ROUNDS).write_bytes(good[:-1] + b"\x00")  # bad in the cache
+    site.files[f"/{KNOWN}/{ROUNDS}"] = good[:-1] + b"\x01"  # and bad on the server
+    before = snapshot(cache)
+    message = refused(site, KNOWN)
+    assert f"{site.base}/{KNOWN}/{ROUNDS}" in message and "does not match" in message
+    assert snapshot(cache) == before
+    with pytest.raises(ReleaseError):  # loading does not fall back on the bad cached copy
+        alf.load("rounds", version=KNOWN, base_url=site.base)
+    site.files[f"/{KNOWN}/{ROUNDS}"] = good
+    assert len(alf.load("rounds", version=KNOWN, base_url=site.base)) == len(alf.load("rounds"))
+
+
+def test_a_fetch_killed_mid_file_leaves_nothing_a_later_fetch_trusts(site, cache):
+    rel = "data/reports.csv"
+    site.plant(KNOWN, rel, stall_after(100_000))
+    code = f"import ai_lab_funding as alf; alf.fetch({KNOWN!r}, base_url={site.base!r})"
+    child = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
+    try:
+        for _ in range(600):  # up to 30 s for the child to start and write part of the file
+            if any(p.stat().st_size for p in cache.rglob("tmp*") if p.is_file()):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the child never wrote part of the file")
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert not (cache / KNOWN).exists(), "a killed fetch put files where fetch looks"
+    site.behaviours.clear()
+    assert verified(fetch(KNOWN, base_url=site.base))
+
+
+def test_two_fetches_at_once_do_not_corrupt_each_other(site, cache):
+    for rel in release_files():
+        site.plant(KNOWN, rel, slowly())
+    start, results = threading.Barrier(2), []
+
+    def one():
+        start.wait()
+        try:
+            results.append(fetch(KNOWN, base_url=site.base))
+        except Exception as e:  # reported below, not lost in the thread
+            results.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [cache / KNOWN] * 2 and verified(cache / KNOWN)
+    assert [p.name for p in cache.iterdir()] == [KNOWN], "a staging folder was left behind"
+
+
+def test_two_processes_fetching_at_once_both_succeed(site, cache):
+    for rel in release_files():
+        site.plant(KNOWN, rel, slowly())
+    code = f"import ai_lab_funding as alf; print(alf.fetch({KNOWN!r}, base_url={site.base!r}))"
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outs = [c.communicate(timeout=120)[0].strip() for c in children]
+    assert [c.returncode for c in children] == [0, 0]
+    assert outs == [str(cache / KNOWN)] * 2 and verified(cache / KNOWN)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_the_command_line_prints_fetch_failed_in_one_line_without_a_traceback(site, cache):
+    site.plant(KNOWN, ROUNDS, gzip_bomb())
+    command = [sys.executable, "-c", "import sys; from ai_lab_funding.cli import main; "]
+    command[-1] += "sys.exit(main())"
+    res = subprocess.run(
+        [*command, "fetch", "--version", KNOWN, "--base-url", site.base],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AI_LAB_FUNDING_CACHE": str(cache)},
+    )
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.startswith(f"fetch failed: {site.base}/{KNOWN}/{ROUNDS}: ")
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert snapshot(cache) == {}
