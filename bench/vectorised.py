@@ -3,13 +3,14 @@
 The benchmark's lower bound for the project's validation at the same scope: the project also
 derives, checks reports against believed figures and runs cross-field rules, which these do not.
 Generated from schemas/ so the three engines check exactly the same things: cell types,
-required, enum, pattern, minimum, exclusiveMinimum, unique, primary keys, every foreign key
+required, enum, pattern, minimum and maximum bounds, unique, primary keys, every foreign key
 and the ISO code lists. Each function returns the number of failures (0 on a clean set); the
 engines read the CSVs as text themselves, as the project's reader does.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,26 @@ def _polars_type_failures(name: str, kind: str) -> tuple[Any, Any]:
     return col, fail
 
 
+# Bound constraints and the comparison that breaks each.
+BOUNDS = (
+    ("minimum", "<"),
+    ("exclusiveMinimum", "<="),
+    ("maximum", ">"),
+    ("exclusiveMaximum", ">="),
+)
+
+
+def _bounds(kind: str, k: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(breaking comparison, bound) per bound constraint; a date's bound as a date."""
+    from datetime import date
+
+    out = []
+    for key, op in BOUNDS:
+        if key in k:
+            out.append((op, date.fromisoformat(k[key]) if kind == "date" else k[key]))
+    return out
+
+
 def _polars_field_failures(
     name: str, kind: str, k: dict[str, Any], allowed: list[str] | None
 ) -> Any:
@@ -75,10 +96,9 @@ def _polars_field_failures(
         fail = fail | (cell.is_not_null() & ~cell.is_in(allowed))
     if "pattern" in k:
         fail = fail | (cell.is_not_null() & ~cell.str.contains(k["pattern"]))
-    if "minimum" in k:
-        fail = fail | (col < k["minimum"])
-    if "exclusiveMinimum" in k:
-        fail = fail | (col <= k["exclusiveMinimum"])
+    compare = {"<": col.__lt__, "<=": col.__le__, ">": col.__gt__, ">=": col.__ge__}
+    for op, bound in _bounds(kind, k):
+        fail = fail | compare[op](bound)
     return fail
 
 
@@ -158,10 +178,9 @@ def _duckdb_field_conditions(
         conds.append(f"({n} IS NOT NULL AND NOT list_contains({_sql_list(allowed)}, {n}))")
     if "pattern" in k:
         conds.append(f"({n} IS NOT NULL AND NOT regexp_full_match({n}, '{k['pattern']}'))")
-    if "minimum" in k:
-        conds.append(f"coalesce({v} < {k['minimum']}, false)")
-    if "exclusiveMinimum" in k:
-        conds.append(f"coalesce({v} <= {k['exclusiveMinimum']}, false)")
+    for op, bound in _bounds(kind, k):
+        literal = f"DATE '{bound.isoformat()}'" if kind == "date" else bound
+        conds.append(f"coalesce({v} {op} {literal}, false)")
     return conds
 
 
@@ -279,10 +298,11 @@ def _arrow_field_failures(
         bad += _arrow_count(
             pc.and_(present, pc.invert(pc.match_substring_regex(cell, k["pattern"])))
         )
-    if "minimum" in k:
-        bad += _arrow_count(pc.less(col, k["minimum"]))
-    if "exclusiveMinimum" in k:
-        bad += _arrow_count(pc.less_equal(col, k["exclusiveMinimum"]))
+    compare = {">": pc.greater, ">=": pc.greater_equal, "<": pc.less, "<=": pc.less_equal}
+    for op, bound in _bounds(kind, k):
+        if kind == "date":  # the column is a timestamp here
+            bound = pa.scalar(datetime.combine(bound, time()), pa.timestamp("s"))
+        bad += _arrow_count(compare[op](col, bound))
     return bad
 
 

@@ -3,7 +3,8 @@
 Pandera's PySpark backend imports `pyspark.pandas`, which does not import next to pandas 3
 (this project's pin), so the rules are generated here as Spark SQL from the same Table
 Schemas the Pandera schemas come from: types, required, enum, pattern, bounds, lengths,
-ISO code lists, unique columns, primary keys and foreign keys. One pass per table: every
+ISO code lists, unique columns, primary keys, foreign keys and how far after the day of
+the run a date may lie (`x-maxDaysAfterBuild`). One pass per table: every
 check becomes a struct in an array, and only the failing ones are exploded into rows.
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
@@ -125,6 +126,15 @@ def _value_checks(f: dict[str, Any], string_input: bool) -> list[SqlCheck]:
     return out
 
 
+def _horizon_checks(f: dict[str, Any], string_input: bool) -> list[SqlCheck]:
+    """A date further after the day of the run than the field's `x-maxDaysAfterBuild`."""
+    if "x-maxDaysAfterBuild" not in f:
+        return []
+    days = int(f["x-maxDaysAfterBuild"])
+    late = f"{_typed(f, string_input)} > date_add(current_date(), {days})"
+    return [SqlCheck(f["name"], "future_date", late)]
+
+
 def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]:
     """Every constraint of one Table Schema field, as SQL over its table."""
     c = _col(f["name"])
@@ -133,7 +143,8 @@ def field_checks(f: dict[str, Any], string_input: bool = True) -> list[SqlCheck]
         if ts.constraints(f).get("required")
         else []
     )
-    return required + _type_checks(f, string_input) + _value_checks(f, string_input)
+    checks = _type_checks(f, string_input) + _value_checks(f, string_input)
+    return required + checks + _horizon_checks(f, string_input)
 
 
 def table_query(

@@ -34,15 +34,27 @@ def _cell(text: str) -> str:
 def _constraints(f: ts.Field) -> str:
     """A field's constraints in words, allowed values with their meaning."""
     c = ts.constraints(f)
+
+    def shown(v: object) -> str:  # 1,000,000,000,000,000 rather than 1000000000000000
+        return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+    bounds = {"minimum": "≥", "exclusiveMinimum": ">", "maximum": "≤", "exclusiveMaximum": "<"}
     cons = [name for name in ("required", "unique") if c.get(name)]
-    if "pattern" in c:
-        cons.append(f"pattern `{c['pattern']}`")
-    if "minimum" in c:
-        cons.append(f"≥ {c['minimum']}")
-    if "exclusiveMinimum" in c:
-        cons.append(f"> {c['exclusiveMinimum']}")
-    if "x-codelist" in f:
-        cons.append(f["x-codelist"])
+    cons += [f"pattern `{c['pattern']}`"] if "pattern" in c else []
+    cons += [f"{op} {shown(c[key])}" for key, op in bounds.items() if key in c]
+    cons += [f["x-codelist"]] if "x-codelist" in f else []
+    if "x-notBefore" in f:
+        cons.append(f"not before `{f['x-notBefore']}`")
+    if "x-maxDaysAfterBuild" in f:
+        days = f["x-maxDaysAfterBuild"]
+        ahead = f"at most {days} days after" if days else "not after"
+        cons.append(f"{ahead} the build date")
+    cons += [
+        f"with unit `{unit}`: " + " and ".join(f"{bounds[k]} {shown(v)}" for k, v in b.items())
+        for unit, b in f.get("x-boundsByUnit", {}).items()
+    ]
+    if f.get("x-publicAddress"):
+        cons.append("a public web address: no credentials, hidden characters or local host")
     if "enum" in c:
         meanings = f.get("x-enumDescriptions", {})
         values = (

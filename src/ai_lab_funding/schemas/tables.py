@@ -101,3 +101,8 @@ def enum_fields(table: str) -> dict[str, list[str]]:
         for f in fields(table)
         if f["type"] == "string" and "enum" in constraints(f)
     }
+
+
+def fields_with(table: str, keyword: str) -> list[Field]:
+    """The fields of `table` that declare `keyword`, an `x-` extension of the Table Schema."""
+    return [f for f in fields(table) if keyword in f]

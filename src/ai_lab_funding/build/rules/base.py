@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 
 from ...problems import Severity
 
+T = TypeVar("T")
 Tables = dict[str, pl.DataFrame]
 Check = Callable[[pl.DataFrame, Tables], pl.Series]
+# Per-row text that says which other row or value a failing row conflicts with.
+Detail = Callable[[pl.DataFrame, Tables], pl.Series]
 
 _ROW = "__row"
 
@@ -31,7 +35,9 @@ class Rule:
 
     `followup` is True for a rule that fails whenever a cell it reads could not be read
     (the reader turned it into a gap): its problem then only restates the reader's and
-    is dropped next to it.
+    is dropped next to it. `detail`, if given, returns a text per row (the other row a
+    duplicate or a look-alike name matches, the cycle a row is on); the problem shows it
+    as its hint. It runs only when the rule failed somewhere.
     """
 
     name: str
@@ -41,6 +47,26 @@ class Rule:
     check: Check
     severity: Severity = "error"
     followup: bool = False
+    detail: Detail | None = None
+
+
+# One result per name, with the frames it was computed from (see `remembered`).
+_LAST: dict[str, tuple[tuple[pl.DataFrame, ...], object]] = {}
+
+
+def remembered(name: str, frames: tuple[pl.DataFrame, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, or its last result under `name` if it was computed from these very frames.
+
+    A rule's check and its detail (or two rules) that need the same costly result ask
+    for it by name; frames are compared by identity and held, so an id is never reused.
+    """
+    last = _LAST.get(name)
+    if last is not None and len(last[0]) == len(frames):
+        if all(a is b for a, b in zip(last[0], frames, strict=True)):
+            return last[1]  # type: ignore[return-value]
+    value = compute()
+    _LAST[name] = (frames, value)
+    return value
 
 
 def verdict(df: pl.DataFrame, expr: pl.Expr | bool) -> pl.Series:

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from functools import cache
 
-from . import facts, keys, provenance, rounds
+from . import addresses, facts, keys, names, provenance, rounds
 from .base import Rule
 
 
 @cache
 def catalogue() -> tuple[Rule, ...]:
-    """Every rule, keys first, then rounds, facts and provenance."""
-    return (*keys.rules(), *rounds.rules(), *facts.rules(), *provenance.rules())
+    """Every rule, keys first, then rounds, facts, provenance, names and addresses."""
+    return (
+        *keys.rules(),
+        *rounds.rules(),
+        *facts.rules(),
+        *provenance.rules(),
+        *names.rules(),
+        *addresses.rules(),
+    )
 
 
 def rules_of(table: str) -> list[Rule]:

@@ -9,6 +9,7 @@ only the dtypes' spelling differs, and both come from `schemas.types`.
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -44,17 +45,43 @@ def backend(name: str) -> ModuleType:
 def constraint_message(f: ts.Field, rule: str) -> str:
     """What a broken constraint means, in words a contributor can act on."""
     c = ts.constraints(f)
-    bound = c.get("exclusiveMinimum", c.get("minimum"))
+    low = c.get("exclusiveMinimum", c.get("minimum"))
+    high = c.get("exclusiveMaximum", c.get("maximum"))
     return {
         "enum": f"must be one of: {', '.join(map(str, c.get('enum', [])))}",
         "pattern": f"must match {c.get('pattern')}",
-        "minimum": f"must be {'>' if 'exclusiveMinimum' in c else '>='} {bound}",
-        "maximum": f"must be <= {c.get('maximum')}",
+        "minimum": f"must be {'>' if 'exclusiveMinimum' in c else '>='} {low}",
+        "maximum": f"must be {'<' if 'exclusiveMaximum' in c else '<='} {high}",
         "codelist": f"not an {f.get('x-codelist')} code",
     }.get(rule, rule)
 
 
-def _checks(f: ts.Field, pandera: ModuleType) -> list[Any]:
+# Bound constraints: (Table Schema keyword, Pandera check, the rule it is reported as).
+_BOUNDS = (
+    ("minimum", "ge", "minimum"),
+    ("exclusiveMinimum", "gt", "minimum"),
+    ("maximum", "le", "maximum"),
+    ("exclusiveMaximum", "lt", "maximum"),
+)
+
+
+def _bound(f: ts.Field, value: Any, engine: str) -> Any:
+    """A bound as the column holds its values: a date bound is ISO text in the schema.
+
+    polars compares a Date column with a `date` only (text raises), pandas' datetime64
+    column with a Timestamp; comparing either with the text would fail on every row.
+    """
+    if f["type"] != "date":
+        return value
+    day = date.fromisoformat(str(value))
+    if engine == "polars":
+        return day
+    import pandas as pd
+
+    return pd.Timestamp(day)
+
+
+def _checks(f: ts.Field, pandera: ModuleType, engine: str) -> list[Any]:
     # Checks carry a rule name only; Pandera would otherwise report the message as the rule.
     c = ts.constraints(f)
     checks: list[Any] = []
@@ -62,12 +89,11 @@ def _checks(f: ts.Field, pandera: ModuleType) -> list[Any]:
         checks.append(pandera.Check.isin(c["enum"], name="enum"))
     if "pattern" in c:
         checks.append(pandera.Check.str_matches(c["pattern"], name="pattern"))
-    if "minimum" in c:
-        checks.append(pandera.Check.ge(c["minimum"], name="minimum"))
-    if "exclusiveMinimum" in c:
-        checks.append(pandera.Check.gt(c["exclusiveMinimum"], name="minimum"))
-    if "maximum" in c:
-        checks.append(pandera.Check.le(c["maximum"], name="maximum"))
+    checks += [
+        getattr(pandera.Check, method)(_bound(f, c[key], engine), name=rule)
+        for key, method, rule in _BOUNDS
+        if key in c
+    ]
     if "x-codelist" in f:
         checks.append(pandera.Check.isin(sorted(codes(f["x-codelist"])), name="codelist"))
     return checks
@@ -80,7 +106,7 @@ def column(f: ts.Field, engine: str = "pandas") -> Any:
     dtype = types.polars_type(f["type"]) if engine == "polars" else types.TYPES[f["type"]].pandas
     return pandera.Column(
         dtype,
-        checks=_checks(f, pandera),
+        checks=_checks(f, pandera, engine),
         nullable=not c.get("required", False),
         unique=bool(c.get("unique", False)),
         # Dates and integers arrive in several equivalent dtypes (ns/us/s, int64/Int64).

@@ -1,32 +1,33 @@
-"""Rules on metrics, claims, companies and sources: units, ranges, precisions, dates."""
+"""Rules on metrics, claims, companies and sources: units, ranges, precisions, dates.
+
+Three kinds are declared in the Table Schemas and generated here, field by field:
+`x-maxDaysAfterBuild` (how many days after the build date a date may lie),
+`x-notBefore` (the field that a period's end must not precede) and `x-boundsByUnit`
+(bounds of a value by the unit in the row's `unit` column).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 
+from ...schemas import tables as ts
 from .base import Check, Rule, Tables, at_least, equals, missing, paired, present, verdict
+
+# The column whose value picks a field's bounds in `x-boundsByUnit`.
+UNIT_COLUMN = "unit"
 
 
 def _metric_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
     return verdict(df, equals("unit", "currency") == present("currency"))
 
 
-def _percent(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, ~equals("unit", "percent") | at_least(pl.col("value"), pl.lit(-100)))
-
-
 def _metric_range(df: pl.DataFrame, t: Tables) -> pl.Series:
     has = present("value_high")
     above = ~has | at_least(pl.col("value_high"), pl.col("value"))
     return verdict(df, (has == equals("qualifier", "range")) & above)
-
-
-def _window(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(
-        df, missing("window_start") | at_least(pl.col("window_end"), pl.col("window_start"))
-    )
 
 
 def _precision_with(day: str, precision: str) -> Check:
@@ -40,21 +41,87 @@ def _source_location(df: pl.DataFrame, t: Tables) -> pl.Series:
     return verdict(df, present("address") | present("local_copy"))
 
 
-def _not_future(column: str) -> Check:
+def _not_future(column: str, days: int) -> Check:
     def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return verdict(df, missing(column) | (pl.col(column) <= pl.lit(date.today())))
+        latest = date.today() + timedelta(days=days)
+        return verdict(df, missing(column) | (pl.col(column) <= pl.lit(latest)))
 
     return check
 
 
-# Dates that cannot lie after the day of the build.
-_DATED = [
-    ("rounds", "announced_on"),
-    ("rounds", "closed_on"),
-    ("companies", "founded_on"),
-    ("sources", "published_on"),
-    ("metrics", "period_end"),
-]
+def _future_rules() -> list[Rule]:
+    """Dates that cannot lie further after the build than their `x-maxDaysAfterBuild`.
+
+    Most say 0 (nothing announced, founded or published tomorrow); a claim window may
+    end later in the year the claim speaks of.
+    """
+    out = []
+    for table in ts.TABLE_ORDER:
+        for f in ts.fields_with(table, "x-maxDaysAfterBuild"):
+            days = int(f["x-maxDaysAfterBuild"])
+            message = "date is after the build date"
+            if days:
+                message = f"date is more than {days} days after the build date"
+            out.append(Rule("future_date", table, f["name"], message, _not_future(f["name"], days)))
+    return out
+
+
+def _not_before(column: str, start: str) -> Check:
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        ordered = at_least(pl.col(column), pl.col(start))
+        return verdict(df, missing(start) | missing(column) | ordered)
+
+    return check
+
+
+def _order_rules() -> list[Rule]:
+    """A period's end (`x-notBefore` names its start) may not come before its start."""
+    return [
+        Rule(
+            "window_order",
+            table,
+            f["name"],
+            f"{f['name']} is before {f['x-notBefore']}",
+            _not_before(f["name"], f["x-notBefore"]),
+        )
+        for table in ts.TABLE_ORDER
+        for f in ts.fields_with(table, "x-notBefore")
+    ]
+
+
+def _within(column: str, unit: str, bounds: dict[str, Any]) -> Check:
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        value, inside = pl.col(column), pl.lit(True)
+        if "minimum" in bounds:
+            inside &= value >= bounds["minimum"]
+        if "maximum" in bounds:
+            inside &= value <= bounds["maximum"]
+        return verdict(df, ~equals(UNIT_COLUMN, unit) | missing(column) | inside)
+
+    return check
+
+
+def _range_message(column: str, unit: str, bounds: dict[str, Any]) -> str:
+    parts = [
+        f"{op} {bounds[key]}" for key, op in (("minimum", ">="), ("maximum", "<=")) if key in bounds
+    ]
+    return f"with unit {unit}, {column} must be {' and '.join(parts)}"
+
+
+def _unit_rules() -> list[Rule]:
+    """A value's bounds by its unit (`x-boundsByUnit`): no negative money, no 10^9 % growth."""
+    return [
+        Rule(
+            f"{unit}_range",
+            table,
+            f["name"],
+            _range_message(f["name"], unit, bounds),
+            _within(f["name"], unit, bounds),
+        )
+        for table in ts.TABLE_ORDER
+        for f in ts.fields_with(table, "x-boundsByUnit")
+        for unit, bounds in f["x-boundsByUnit"].items()
+    ]
 
 
 def rules() -> list[Rule]:
@@ -68,13 +135,7 @@ def rules() -> list[Rule]:
             _metric_currency,
             followup=True,
         ),
-        Rule(
-            "percent_range",
-            "metrics",
-            "value",
-            "a percentage below -100 is impossible",
-            _percent,
-        ),
+        *_unit_rules(),
         Rule(
             "range",
             "metrics",
@@ -83,14 +144,7 @@ def rules() -> list[Rule]:
             _metric_range,
             followup=True,
         ),
-        Rule(
-            "window_order",
-            "cumulative_claims",
-            "window_end",
-            "window_end is before window_start",
-            _window,
-            followup=True,
-        ),
+        *_order_rules(),
         Rule(
             "precision_with_date",
             "companies",
@@ -114,8 +168,5 @@ def rules() -> list[Rule]:
             "a source needs an address or a local copy",
             _source_location,
         ),
-        *(
-            Rule("future_date", table, column, "date is after the build date", _not_future(column))
-            for table, column in _DATED
-        ),
+        *_future_rules(),
     ]

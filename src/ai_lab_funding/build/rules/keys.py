@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import Check, Rule, Tables, equals, isin, missing, verdict
+from .base import _ROW, Check, Detail, Rule, Tables, equals, isin, missing, verdict
 
 
 def _foreign_key(table: str, fk: dict[str, Any]) -> Rule:
@@ -81,6 +82,69 @@ def _self_parent(df: pl.DataFrame, t: Tables) -> pl.Series:
     return verdict(df, missing("parent_investor_id") | parent.ne_missing(pl.col("investor_id")))
 
 
+def _on_cycle(df: pl.DataFrame, key: str, link: str) -> np.ndarray:
+    """True for each row whose chain of links comes back to it, however long the cycle.
+
+    Only rows with a link can be on a cycle, so the walk runs over those alone. Each row
+    links to at most one row, so after n steps every walk has either stopped or is going
+    round a cycle, and every row of a cycle is n steps from one of its rows: the rows on
+    cycles are the ends of all n-step walks. Doubling the step length reaches n in
+    log2(n) vectorised lookups. A duplicated key stands for its first row with a link.
+    """
+    linked = (
+        df.select(pl.col(key).alias("__k"), pl.col(link).alias("__to"))
+        .with_row_index(_ROW)
+        .filter(pl.col("__to").is_not_null())
+    )
+    first = linked.select("__k").with_row_index("__at").unique("__k", keep="first")
+    target = linked.join(
+        first.rename({"__k": "__to"}), on="__to", how="left", maintain_order="left"
+    )
+    n = linked.height
+    step = target["__at"].cast(pl.Int64).fill_null(n).to_numpy()
+    step = np.append(step, n)  # position n: the end where walks stop
+    for _ in range(max(1, n.bit_length())):
+        step = step[step]
+    cycle = np.zeros(n + 1, dtype=bool)
+    cycle[step[:n]] = True
+    out = np.zeros(df.height, dtype=bool)
+    out[linked[_ROW].to_numpy()[cycle[:n]]] = True
+    return out
+
+
+def _cycle_check(key: str, link: str, self_links: bool) -> Check:
+    """Rows on a cycle of links; a row that names itself counts only if `self_links`."""
+
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        bad = _on_cycle(df, key, link)
+        if not self_links:
+            bad &= ~df.select(pl.col(link).eq_missing(pl.col(key)))[link].to_numpy()
+        return pl.Series("ok", ~bad)
+
+    return check
+
+
+def _cycle_path(key: str, link: str, longest: int = 6) -> Detail:
+    """The cycle a row is on, spelled out: `a → b → c → a` (shortened when long)."""
+
+    def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
+        bad = _on_cycle(df, key, link)
+        on = df.filter(pl.Series(bad)).select(key, link)
+        nxt = dict(on.iter_rows())
+        texts: list[str | None] = [None] * df.height
+        for pos in np.flatnonzero(bad):
+            start = df[key][int(pos)]
+            path, node = [start], nxt.get(start)
+            while node is not None and node != start and len(path) < longest:
+                path.append(node)
+                node = nxt.get(node)
+            path.append(start if node == start else "…")
+            texts[int(pos)] = "cycle: " + " → ".join(map(str, path))
+        return pl.Series("detail", texts, dtype=pl.String)
+
+    return detail
+
+
 def rules() -> list[Rule]:
     """The key rules, schema-declared ones first, in release table order."""
     return [
@@ -115,5 +179,21 @@ def rules() -> list[Rule]:
             "parent_investor_id",
             "an investor cannot be its own parent",
             _self_parent,
+        ),
+        Rule(
+            "parent_cycle",
+            "investors",
+            "parent_investor_id",
+            "investor is its own ancestor: its chain of parents comes back to it",
+            _cycle_check("investor_id", "parent_investor_id", self_links=False),
+            detail=_cycle_path("investor_id", "parent_investor_id"),
+        ),
+        Rule(
+            "extension_cycle",
+            "rounds",
+            "extension_of",
+            "round extends itself, directly or through the rounds it extends",
+            _cycle_check("round_id", "extension_of", self_links=True),
+            detail=_cycle_path("round_id", "extension_of"),
         ),
     ]

@@ -157,6 +157,120 @@ def _ticket_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
     return verdict(df, paired("amount", "currency"))
 
 
+# Relative slack when a ticket and its round are compared through two exchange rates.
+_FX_SLACK = 0.01
+
+
+def _ticket_usd(tickets: pl.DataFrame, t: Tables) -> pl.Expr:
+    """Each ticket in US dollars at the rate the build used on its round's date, if it used one.
+
+    Tickets are not converted by the build; a ticket in another currency than its round
+    is compared only when `fx_rates` holds its currency's rate for that day (or it is USD).
+    """
+    fx = t.get("fx_rates")
+    rate = pl.when(pl.col("currency") == "USD").then(pl.lit(1.0))
+    if fx is not None and fx.height:
+        rates = fx.select("currency", pl.col("requested_on").alias("__day"), pl.col("rate"))
+        rates = rates.unique(["currency", "__day"], keep="first")
+        found = tickets.select("currency", "__day").join(
+            rates, on=["currency", "__day"], how="left", maintain_order="left"
+        )["rate"]
+        rate = rate.otherwise(pl.lit(found))
+    return pl.col("amount") * rate
+
+
+def _ticket_within_round(df: pl.DataFrame, t: Tables) -> pl.Series:
+    """No investor put more into a round than the whole round raised.
+
+    Same currency: compared as they are; else both in US dollars; unknown: not compared.
+    Only the tickets with an amount (few, most sources name no ticket) are joined.
+    """
+    rounds = _one_per_id(t["rounds"]).select(
+        "round_id",
+        pl.col("amount").alias("__round"),
+        pl.col("currency").alias("__round_ccy"),
+        _usd_or_unknown(t["rounds"]).alias("__round_usd"),
+        pl.col("announced_on").alias("__day"),
+    )
+    tickets = (
+        df.select("round_id", "amount", "currency")
+        .with_row_index(_ROW)
+        .filter(present("amount"))
+        .join(rounds, on="round_id", how="left", maintain_order="left")
+    )
+    same = pl.col("currency") == pl.col("__round_ccy")
+    above = (
+        pl.when(same)
+        .then(pl.col("amount") > pl.col("__round"))
+        .otherwise(_ticket_usd(tickets, t) > pl.col("__round_usd") * (1 + _FX_SLACK))
+    )
+    return failing_rows(df.height, tickets.filter(above.fill_null(False))[_ROW])
+
+
+def _round_copies(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
+    """Per round row: the other round_ids with its company, date, amount, currency and investors.
+
+    Only rounds that share the first four with another are candidates (few, if any), so
+    the investor sets are joined for those alone; a round without investors has the
+    empty set. Rows without a copy are not returned.
+    """
+    first = ["company_id", "announced_on", "amount", "currency"]
+    candidates = (
+        df.select("round_id", *first)
+        .with_row_index(_ROW)
+        .filter(present("round_id") & present("company_id") & present("announced_on"))
+        .filter(pl.struct(first).is_duplicated())
+    )
+    investors = (
+        t["round_investors"]
+        .filter(isin(t["round_investors"], "round_id", candidates["round_id"]))
+        .drop_nulls("investor_id")
+        .group_by("round_id")
+        .agg(pl.col("investor_id").unique().sort().str.join(";").alias("__investors"))
+    )
+    return (
+        candidates.join(investors, on="round_id", how="left", maintain_order="left")
+        .group_by([*first, "__investors"])
+        .agg(_ROW, pl.col("round_id").unique().sort().alias("__ids"))
+        .filter(pl.col("__ids").list.len() > 1)
+        .explode(_ROW)
+        .select(_ROW, "__ids")
+    )
+
+
+def _distinct_rounds(df: pl.DataFrame, t: Tables) -> pl.Series:
+    return failing_rows(df.height, _round_copies(df, t)[_ROW])
+
+
+def _copies_named(df: pl.DataFrame, t: Tables) -> pl.Series:
+    texts: list[str | None] = [None] * df.height
+    for pos, ids in _round_copies(df, t).iter_rows():
+        others = [i for i in ids if i != df["round_id"][pos]]
+        texts[pos] = "same as round_id " + ", ".join(others)
+    return pl.Series("detail", texts, dtype=pl.String)
+
+
+def _usd_or_unknown(rounds: pl.DataFrame) -> pl.Expr:
+    """The round's amount in US dollars, unknown before the build derived it."""
+    if "amount_usd" in rounds.columns:
+        return pl.col("amount_usd")
+    return pl.lit(None, dtype=pl.Float64)
+
+
+def _one_per_id(rounds: pl.DataFrame) -> pl.DataFrame:
+    """The rounds with each round_id once, so a join keeps one row per ticket."""
+    return rounds.unique("round_id", keep="first", maintain_order=True)
+
+
+def _round_amount(df: pl.DataFrame, t: Tables) -> pl.Series:
+    amount = pl.col("amount").cast(pl.String).str.replace(r"\.0$", "")
+    shown = _one_per_id(t["rounds"]).select(
+        "round_id",
+        pl.format("the round's amount is {} {}", amount, pl.col("currency")).alias("d"),
+    )
+    return df.select("round_id").join(shown, on="round_id", how="left", maintain_order="left")["d"]
+
+
 def rules() -> list[Rule]:
     """The rules on rounds and round investors."""
     return [
@@ -236,5 +350,21 @@ def rules() -> list[Rule]:
             "an amount needs a currency, and a currency needs an amount",
             _ticket_currency,
             followup=True,
+        ),
+        Rule(
+            "ticket_above_round",
+            "round_investors",
+            "amount",
+            "one investor's amount is larger than the whole round's amount",
+            _ticket_within_round,
+            detail=_round_amount,
+        ),
+        Rule(
+            "duplicate_round",
+            "rounds",
+            "round_id",
+            "another round has the same company, date, amount, currency and investors",
+            _distinct_rounds,
+            detail=_copies_named,
         ),
     ]

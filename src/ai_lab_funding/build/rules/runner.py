@@ -8,6 +8,7 @@ pandas frame with the same column schema.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,7 @@ import polars as pl
 from ...problems import InvalidData, Problem, Severity
 from ...schemas import tables as ts
 from . import wording
-from .base import Rule, Tables
+from .base import Detail, Rule, Tables
 from .catalogue import rules_of
 from .columns import backend, table_schema
 
@@ -55,8 +56,25 @@ def _polars_cell(df: pl.DataFrame) -> Callable[[object, str], object]:
     return value_at
 
 
+def _detail_of(detail: Detail, table: str, tables: Tables) -> Callable[[object], str]:
+    """A rule's text for the row at a position, computed once and only if asked for."""
+
+    @cache
+    def texts() -> list[Any]:
+        return detail(tables[table], tables).to_list()
+
+    def at(pos: object) -> str:
+        return str(texts()[int(pos)] or "")
+
+    return at
+
+
 def _run(
-    schema: Any, df: Any, place: wording.Place, rules: list[Rule] | None = None
+    schema: Any,
+    df: Any,
+    place: wording.Place,
+    rules: list[Rule] | None = None,
+    tables: Tables | None = None,
 ) -> list[Problem]:
     """Validate `df` with `schema`; every failure as a Problem."""
     try:
@@ -64,7 +82,13 @@ def _run(
     except backend("polars").errors.SchemaErrors as e:
         fc = e.failure_cases
         fc = fc if isinstance(fc, pd.DataFrame) else fc.to_pandas()
-        return wording.problems(fc, place, {wording.check_name(r): r for r in rules or []})
+        rules = rules or []
+        details = {
+            wording.check_name(r): _detail_of(r.detail, place.table, tables or {})
+            for r in rules
+            if r.detail is not None
+        }
+        return wording.problems(fc, place, {wording.check_name(r): r for r in rules}, details)
     return []
 
 
@@ -100,7 +124,7 @@ def validate_tables(
         for severity in ("error", "warning"):
             rules = [r for r in rules_of(table) if r.severity == severity]
             schema = _catalogue_schema(table, rules, tables)
-            found += _run(schema, tables[table], place(table, severity), rules)
+            found += _run(schema, tables[table], place(table, severity), rules, tables)
     return found
 
 

@@ -19,6 +19,9 @@ from ...schemas import tables as ts
 from .base import Rule
 from .columns import constraint_message
 
+# The text a rule gives for the row at an index: the other row it conflicts with.
+Detail = Callable[[object], str]
+
 # Pandera names its built-in checks after the function; the dataset names them after the
 # constraint.
 _BUILTIN = {
@@ -26,6 +29,7 @@ _BUILTIN = {
     "greater_than_or_equal_to": "minimum",
     "greater_than": "minimum",
     "less_than_or_equal_to": "maximum",
+    "less_than": "maximum",
 }
 _PANDERA_RULES = {
     "not_nullable": "required",
@@ -68,7 +72,9 @@ def _rule_and_column(table: str, check: str, column: str) -> tuple[str, str]:
     if check.startswith("dtype"):
         return "type", column
     name = check
-    if ":" in check:
+    # A catalogue rule is `rule:column`; a built-in check's argument may hold a colon too
+    # (`greater_than_or_equal_to(1900-01-01 00:00:00)`), which names no column.
+    if ":" in check.split("(", 1)[0]:
         name, column = check.split(":", 1)
     name = _PANDERA_RULES.get(name, name)
     base = name.split("(", 1)[0]
@@ -124,7 +130,9 @@ def _cell(place: Place, index: object, column: str, rule_name: str, failure: obj
     return failure
 
 
-def _problem(row: dict, place: Place, rules: Mapping[str, Rule]) -> Problem:
+def _problem(
+    row: dict, place: Place, rules: Mapping[str, Rule], details: Mapping[str, Detail]
+) -> Problem:
     check = str(row["check"])
     column = row["column"] if isinstance(row["column"], str) else ""
     rule_name, column = _rule_and_column(place.table, check, column)
@@ -146,22 +154,28 @@ def _problem(row: dict, place: Place, rules: Mapping[str, Rule]) -> Problem:
         rule_name,
         _message(place.table, column, rule_name, check, rule),
         _shown(value),
-        _hint(place.table, column, rule_name, value),
+        details[check](index)
+        if check in details and line
+        else _hint(place.table, column, rule_name, value),
         place.severity,
         followup=rule.followup if rule else rule_name in _FOLLOWUP_CONSTRAINTS,
     )
 
 
 def problems(
-    failure_cases: pd.DataFrame, place: Place, rules: Mapping[str, Rule] | None = None
+    failure_cases: pd.DataFrame,
+    place: Place,
+    rules: Mapping[str, Rule] | None = None,
+    details: Mapping[str, Detail] | None = None,
 ) -> list[Problem]:
     """Problems from Pandera's failure cases (either backend, as pandas).
 
     `rules` maps the check names of catalogue rules (`check_name`) to their rules, so
-    their problems carry the rule's message and follow-up flag.
+    their problems carry the rule's message and follow-up flag; `details` maps some of
+    them to the text (by row index) their problems show as the hint.
     """
     fc = failure_cases
     # A frame-wide check may be reported once per column; one problem per row is enough.
     if "DataFrameSchema" in set(fc["schema_context"]):
         fc = fc.drop_duplicates(subset=["check", "index"])
-    return [_problem(row, place, rules or {}) for row in fc.to_dict("records")]
+    return [_problem(row, place, rules or {}, details or {}) for row in fc.to_dict("records")]

@@ -1,0 +1,215 @@
+"""Rules on web addresses: a released link must be a public http(s) page and say so plainly.
+
+The Table Schemas mark such fields with `x-publicAddress` and require `http://` or
+`https://` by pattern. The rest is here, because a pattern cannot parse a host: no
+credentials (`user:pass@`), no control, bidirectional or invisible character, and no host
+that leads into the reader's own machine or network (loopback, private, link-local,
+unspecified or reserved addresses, `localhost`, `.local`, `.internal`).
+
+Hosts are read the way a browser reads them (WHATWG URL), because that is what follows
+the link: percent-escapes and full-width characters are decoded, extra slashes after the
+scheme are skipped, a backslash ends the host, and 2130706433, 0x7f.1 and 127.1 are all
+127.0.0.1. Each distinct host is judged once, in Python; the rows are matched in polars.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import unicodedata
+from urllib.parse import unquote
+
+import polars as pl
+
+from ...schemas import tables as ts
+from .base import Check, Detail, Rule, Tables, remembered, verdict
+
+KEYWORD = "x-publicAddress"
+# Controls, format characters (bidirectional overrides, zero-width spaces), line and
+# paragraph separators, and every other character Unicode says to draw as nothing.
+HIDDEN = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]"
+# The host part as a browser finds it: after the scheme and any slashes, up to the path.
+_AUTHORITY = r"^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*([^/?#\\]*)"
+# Names that never lead to a public site (RFC 6761, RFC 6762, RFC 8375, ICANN .internal).
+LOCAL_NAMES = ("localhost", "local", "internal", "test", "invalid", "example", "home.arpa")
+# Dots as IDNA reads them: ideographic and full-width full stops separate labels too.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def _authority(column: str) -> pl.Expr:
+    return pl.col(column).str.extract(_AUTHORITY, 1)
+
+
+def _part_number(part: str) -> int | None:
+    """One part of a WHATWG IPv4 address: decimal, 0x hex or 0-led octal; None if not one."""
+    base, digits = 10, part
+    if part[:2].lower() == "0x":
+        base, digits = 16, part[2:]
+    elif len(part) > 1 and part.startswith("0"):
+        base, digits = 8, part[1:]
+    if digits == "":
+        return 0 if base == 16 else None
+    try:
+        return int(digits, base) if digits.isascii() and digits.isalnum() else None
+    except ValueError:
+        return None
+
+
+def _ipv4(host: str) -> ipaddress.IPv4Address | str | None:
+    """The IPv4 address a browser makes of `host`; None for a name; text if it is no address.
+
+    A host whose last label is a number is an IPv4 address to a browser, in any of the
+    old spellings (127.1, 0x7f000001, 0177.0.0.1).
+    """
+    parts = host.split(".")
+    last = parts[-1]
+    if not (last.isascii() and last.isdigit()) and _part_number(last) is None:
+        return None
+    numbers = [_part_number(p) for p in parts]
+    if len(parts) > 4 or any(n is None for n in numbers):
+        return "malformed IPv4 address"
+    *head, last = [n for n in numbers if n is not None]
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(parts)):
+        return "malformed IPv4 address"
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(head))
+    return ipaddress.IPv4Address(value)
+
+
+def _ip_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an IP address is not a public one, or None.
+
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, Teredo) is judged by that too.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None and _ip_kind(inner):
+            return f"{ip} carries {_ip_kind(inner)}"
+    kinds = ("loopback", "unspecified", "link_local", "multicast", "reserved", "private")
+    for kind in kinds:
+        if getattr(ip, f"is_{kind}"):
+            return f"{ip} is {'an' if kind[0] == 'u' else 'a'} {kind.replace('_', '-')} address"
+    return None if ip.is_global else f"{ip} is not a public address"
+
+
+def _split_port(authority: str) -> tuple[str, str | None]:
+    """Host and port; a port that is no number is reported as the problem."""
+    host = authority.rpartition("@")[2]  # credentials are another rule's problem
+    end = host.rfind("]") if host.startswith("[") else -1
+    head, colon, port = host[end + 1 :].rpartition(":")
+    if not colon:
+        return host, None
+    host = host[: end + 1] + head
+    return host, None if port == "" or port.isdigit() else "the port is not a number"
+
+
+def _name_kind(host: str) -> str | None:
+    """Why a host name does not name a public site, or None."""
+    if any(unicodedata.category(c)[0] in "CZ" for c in host):
+        return "the host holds a control, invisible or space character once decoded"
+    if host in LOCAL_NAMES or host.endswith(tuple("." + n for n in LOCAL_NAMES)):
+        return f"{host} is a local name"
+    if "." not in host:
+        return f"{host} has no dot: a name on the local network"
+    return None
+
+
+def host_problem(authority: str) -> str | None:
+    """Why the host of an address's authority part is not a public site, or None."""
+    host, bad_port = _split_port(authority)
+    if bad_port:
+        return bad_port
+    host = unicodedata.normalize("NFKC", unquote(host)).translate(_DOTS).lower().rstrip(".")
+    if not host:
+        return "the address names no host"
+    if host.startswith("["):
+        try:
+            return _ip_kind(ipaddress.IPv6Address(host.strip("[]")))
+        except ValueError:
+            return "malformed IPv6 address"
+    ip = _ipv4(host)
+    if isinstance(ip, str):
+        return ip
+    return _ip_kind(ip) if ip is not None else _name_kind(host)
+
+
+def _host_reasons(df: pl.DataFrame, table: str, column: str) -> pl.Series:
+    """Per row, why its host is not public (null where it is or there is no address).
+
+    Each distinct host is judged once; the check and its detail share the result.
+    """
+
+    def compute() -> pl.Series:
+        hosts = df.select(_authority(column).alias("__host"))
+        distinct = hosts["__host"].drop_nulls().unique()
+        judged = pl.DataFrame(
+            {"__host": distinct, "__why": [host_problem(h) for h in distinct]},
+            schema={"__host": pl.String, "__why": pl.String},
+        )
+        return hosts.join(judged, on="__host", how="left", maintain_order="left")["__why"]
+
+    return remembered(f"hosts:{table}.{column}", (df,), compute)
+
+
+def _public_host(table: str, column: str) -> Check:
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        return _host_reasons(df, table, column).is_null().alias("ok")
+
+    return check
+
+
+def _host_detail(table: str, column: str) -> Detail:
+    def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
+        return _host_reasons(df, table, column)
+
+    return detail
+
+
+def _no_credentials(column: str) -> Check:
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        return verdict(df, ~_authority(column).str.contains("@", literal=True).fill_null(False))
+
+    return check
+
+
+def _no_hidden(column: str) -> Check:
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        return verdict(df, ~pl.col(column).str.contains(HIDDEN).fill_null(False))
+
+    return check
+
+
+def _field_rules(table: str, column: str) -> list[Rule]:
+    return [
+        Rule(
+            "address_credentials",
+            table,
+            column,
+            "address carries a user name or password (user:pass@host)",
+            _no_credentials(column),
+        ),
+        Rule(
+            "address_hidden_character",
+            table,
+            column,
+            "address holds a control, bidirectional-override or invisible character",
+            _no_hidden(column),
+        ),
+        Rule(
+            "private_host",
+            table,
+            column,
+            "address leads to a loopback, private, link-local, reserved or local host",
+            _public_host(table, column),
+            detail=_host_detail(table, column),
+        ),
+    ]
+
+
+def rules() -> list[Rule]:
+    """The rules on every field the Table Schemas mark `x-publicAddress`."""
+    return [
+        rule
+        for table in ts.TABLE_ORDER
+        for f in ts.fields_with(table, KEYWORD)
+        if f[KEYWORD]
+        for rule in _field_rules(table, f["name"])
+    ]
