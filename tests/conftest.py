@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 
 from ai_lab_funding.problems import InvalidData, Problem
-from ai_lab_funding.release.publish import compile_release
+from ai_lab_funding.release.publish import build, compile_release
 
 FIXTURE = Path(__file__).parent / "fixtures" / "valid"
+
+
+@pytest.fixture(scope="module")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The valid fixture's release, built once per module: a build takes about a second."""
+    out = tmp_path_factory.mktemp("fixture") / "release"
+    build(FIXTURE, out, docs=False)
+    return out
+
+
+@pytest.fixture
+def released(fixture_release: Path, tmp_path: Path) -> Path:
+    """A copy of the fixture's release that a test may overwrite or break."""
+    return Path(shutil.copytree(fixture_release, tmp_path / "release"))
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder`, by relative path: to show nothing changed."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -71,6 +95,23 @@ def find(problems: list[Problem], rule: str, **where: object) -> Problem:
     ]
     assert hits, f"no {rule} {where} among:\n" + "\n".join(map(str, problems))
     return hits[0]
+
+
+@pytest.fixture
+def site():
+    """A copy of the bundled release served on 127.0.0.1 (tests/test_download_server.py)."""
+    from test_download_server import serving_release
+
+    with serving_release() as s:
+        yield s
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty download cache for this test only (AI_LAB_FUNDING_CACHE points at it)."""
+    from test_download_server import empty_cache
+
+    return empty_cache(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -17,16 +17,8 @@ import ai_lab_funding as alf
 from ai_lab_funding.cli import main
 from ai_lab_funding.cli.data import diff_releases
 from ai_lab_funding.problems import InvalidData, Problem
-from ai_lab_funding.release.publish import build
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def fixture_release(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "release"
-    build(FIXTURE, out, docs=False)
-    return out
 
 
 def test_build_check_through_the_command_line(curated, fixture_release, tmp_path, capsys):

@@ -19,10 +19,8 @@ from test_download_server import (
     KNOWN,
     NEWER,
     Site,
-    empty_cache,
     release_files,
     running,
-    serving_release,
     sha256,
     snapshot,
 )
@@ -30,18 +28,6 @@ from test_download_server import (
 from ai_lab_funding.cli import main
 from ai_lab_funding.paths import leaves_package
 from ai_lab_funding.remote import ReleaseError, Resource, check_descriptor, fetch
-
-
-@pytest.fixture
-def site():
-    with serving_release() as s:
-        yield s
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    return empty_cache(tmp_path, monkeypatch)
-
 
 WHERE = "http://127.0.0.1:1/9.9.9/datapackage.json"
 

@@ -20,13 +20,11 @@ from test_download_server import (
     Site,
     drip_body,
     drip_headers,
-    empty_cache,
     endless,
     gzip_bomb,
     release_files,
     running,
     self_signed,
-    serving_release,
     slowly,
     snapshot,
     stall_after,
@@ -36,18 +34,6 @@ from test_download_server import (
 import ai_lab_funding as alf
 from ai_lab_funding.cli import main
 from ai_lab_funding.remote import DESCRIPTOR_CAP, ReleaseError, fetch
-
-
-@pytest.fixture
-def site():
-    with serving_release() as s:
-        yield s
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    return empty_cache(tmp_path, monkeypatch)
-
 
 ROUNDS = "data/rounds.parquet"
 

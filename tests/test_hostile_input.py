@@ -5,7 +5,6 @@ without a traceback, nothing it prints carries a raw control character, and the 
 in the output folder stays byte-for-byte as it was.
 """
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE, edit, rows, write_rows
+from conftest import FIXTURE, digest, edit, rows, write_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,29 +20,8 @@ from ai_lab_funding.build.curated import read_table
 from ai_lab_funding.build.derive.parse import parse_reported
 from ai_lab_funding.cli import main
 from ai_lab_funding.problems import Problem, shown
-from ai_lab_funding.release.publish import build
 
 SERIES_C = ("round_id", "moonshot-ai-2025-12-series-c")
-
-
-@pytest.fixture(scope="module")
-def fixture_release(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hostile") / "release"
-    build(FIXTURE, out, docs=False)
-    return out
-
-
-@pytest.fixture
-def released(fixture_release, tmp_path):
-    return Path(shutil.copytree(fixture_release, tmp_path / "release"))
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def refused(curated: Path, released: Path, capsys) -> str:

@@ -1,6 +1,5 @@
 """The build as a user runs it: atomic, deterministic, fail-closed, and honest about staleness."""
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -8,35 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE, edit
+from conftest import digest, edit
 
 from ai_lab_funding.cli import main
 from ai_lab_funding.release import swap
 from ai_lab_funding.release.publish import build, check
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-@pytest.fixture(scope="module")
-def fixture_release(tmp_path_factory):
-    """The valid fixture, built once per module: a build takes about a second."""
-    out = tmp_path_factory.mktemp("fixture") / "release"
-    build(FIXTURE, out, docs=False)
-    return out
-
-
-@pytest.fixture
-def released(fixture_release, tmp_path):
-    """A copy of the fixture's release that a test may overwrite or break."""
-    return Path(shutil.copytree(fixture_release, tmp_path / "release"))
 
 
 def test_build_writes_parquet_csv_and_descriptor(released):
