@@ -114,6 +114,17 @@ def cache(tmp_path, monkeypatch):
     return empty_cache(tmp_path, monkeypatch)
 
 
+@pytest.fixture
+def warm(site, cache):
+    """A cache that already holds the known release; returns its snapshot."""
+    from test_download_server import KNOWN, snapshot
+
+    from ai_lab_funding.remote import fetch
+
+    fetch(KNOWN, base_url=site.base)
+    return snapshot(cache)
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
     """One local Spark session for the tests that need it (starting one takes seconds).

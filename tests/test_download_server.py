@@ -25,6 +25,7 @@ import pytest
 
 from ai_lab_funding import paths
 from ai_lab_funding._version import __version__
+from ai_lab_funding.remote import ReleaseError, fetch
 
 KNOWN = __version__  # the bundled release, whose descriptor hash the package knows
 NEWER = "99.0.0"  # a release the package does not know: fetched only with a pin
@@ -292,3 +293,16 @@ def truncated(keep: int) -> Behaviour:
         h.write_counted(body[:keep])
 
     return behave
+
+
+def refused(site, version, pin=None, **kwargs):
+    """fetch must fail with a one-line ReleaseError; its message."""
+    with pytest.raises(ReleaseError) as e:
+        fetch(version, base_url=site.base, descriptor_sha256=pin, **kwargs)
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+def verified(folder):
+    """True when every file of the bundled release is in `folder` with the same bytes."""
+    return all((folder / rel).read_bytes() == data for rel, data in release_files().items())
