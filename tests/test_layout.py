@@ -98,6 +98,8 @@ def test_the_catalogue_is_data_a_reader_can_list():
     assert len(places) == len(set(places)), "two rules share a table, name and column"
     assert all(r.table in ts.table_names() for r in rules)
     # Every foreign key a Table Schema declares is checked, and nothing else calls itself one.
-    declared = {(t, fk["fields"][0]) for t in ts.table_names() for fk in ts.foreign_keys(t)}
-    checked = {(r.table, r.column) for r in rules if r.name == "foreign_key"}
-    assert checked == declared | {("reports", "fact_id")}
+    # A composite key is checked once, on its last column (the one naming the row).
+    declared = {(t, cols[-1]) for t in ts.table_names() for cols, _, _ in ts.references(t)}
+    checked = [(r.table, r.column) for r in rules if r.name == "foreign_key"]
+    assert sorted(checked) == sorted(declared)
+    assert ("reports", "fact_id") in declared

@@ -74,6 +74,8 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
         and rounds["amount"] == "float64"
     )
     assert out["tables"]["cumulative_claims"]["rounds_counted"] == "Int64"
+    assert out["tables"]["facts"]["accepted_report_count"] == "Int64"
+    assert out["tables"]["reports"]["value_usd"] == "float64"
     assert set(out["tables"]) == {
         "companies",
         "investors",
@@ -81,8 +83,9 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
         "round_investors",
         "metrics",
         "sources",
-        "reports",
         "cumulative_claims",
+        "facts",
+        "reports",
         "fx_rates",
         "unit_flags",
     }

@@ -23,6 +23,8 @@ def _example(df: pd.DataFrame, name: str, kind: str) -> str:
         return pd.Timestamp(v).date().isoformat()
     if kind == "number":
         return f"{v:,.2f}".rstrip("0").rstrip(".")
+    if kind == "boolean":  # as the release's CSV spells it, not Python's True
+        return "true" if v else "false"
     text = str(v)
     return text if len(text) <= 40 else text[:37] + "…"
 
@@ -56,12 +58,17 @@ def _constraints(f: ts.Field) -> str:
     if f.get("x-publicAddress"):
         cons.append("a public web address: no credentials, hidden characters or local host")
     if "enum" in c:
-        meanings = f.get("x-enumDescriptions", {})
-        values = (
-            f"`{v}`" + (f" ({meanings[str(v)]})" if str(v) in meanings else "") for v in c["enum"]
-        )
-        cons.append("one of: " + "; ".join(values))
+        cons.append("one of: " + "; ".join(_enum_value(f, v) for v in c["enum"]))
     return ", ".join(cons)
+
+
+def _enum_value(f: ts.Field, v: object) -> str:
+    """An allowed value with its meaning and, for a metric kind, its time basis."""
+    notes = [f.get("x-enumDescriptions", {}).get(str(v))]
+    basis = f.get("x-timeBasis", {}).get(str(v))
+    notes.append(f"time basis `{basis}`" if basis else None)
+    shown = "; ".join(n for n in notes if n)
+    return f"`{v}`" + (f" ({shown})" if shown else "")
 
 
 def _column_row(f: ts.Field, df: pd.DataFrame) -> str:
@@ -89,10 +96,12 @@ def _table_section(table: str, df: pd.DataFrame) -> list[str]:
         "",
         f"Rows: {len(df)}. Primary key: `{', '.join(ts.primary_key(table))}`.",
     ]
-    for fk in ts.foreign_keys(table):
-        ref = fk["reference"]
-        target = f"{ref['resource'] or table}.{ref['fields'][0]}"
-        out.append(f"Foreign key: `{fk['fields'][0]}` → `{target}`.")
+    for cols, target, target_cols in ts.references(table):
+        if len(cols) == 1:
+            out.append(f"Foreign key: `{cols[0]}` → `{target}.{target_cols[0]}`.")
+        else:
+            key, ref = ", ".join(cols), ", ".join(target_cols)
+            out.append(f"Foreign key: `({key})` → `{target} ({ref})`.")
     out += [
         "",
         "| column | type | unit | constraints | description | example |",

@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import paths
 
-# Order of tables in the release: referenced tables before those that reference them.
+# Order of tables in the release: referenced tables before those that reference them. The
+# fact tables come before `facts`, the registry of their keys, and that before `reports`.
 TABLE_ORDER = (
     "companies",
     "investors",
@@ -21,8 +22,9 @@ TABLE_ORDER = (
     "round_investors",
     "metrics",
     "sources",
-    "reports",
     "cumulative_claims",
+    "facts",
+    "reports",
     "fx_rates",
     "unit_flags",
 )
@@ -87,6 +89,18 @@ def primary_key(table: str) -> list[str]:
 def foreign_keys(table: str) -> list[dict[str, Any]]:
     """The schema's foreignKeys; a reference to resource "" points into the same table."""
     return load_schema(table).get("foreignKeys", [])
+
+
+def references(table: str) -> list[tuple[list[str], str, list[str]]]:
+    """Each foreign key of `table` as (its columns, the table it references, that table's columns).
+
+    A key may span several columns, as reports' (fact_table, fact_id) → facts does; every
+    reader of keys takes them whole from here, so none checks only the first column.
+    """
+    return [
+        (list(fk["fields"]), fk["reference"]["resource"] or table, list(fk["reference"]["fields"]))
+        for fk in foreign_keys(table)
+    ]
 
 
 def constraints(f: Field) -> dict[str, Any]:

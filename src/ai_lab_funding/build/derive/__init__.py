@@ -21,7 +21,9 @@ from ...schemas import tables as ts
 from .base import LineOf, Log, Tables
 from .facts import derive_claims, derive_metrics, derive_rounds
 from .fx import FxTable
+from .investors import derive_investors
 from .named import with_named_checks
+from .registry import fact_registry
 from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
 
 __all__ = ["Derived", "derive"]
@@ -82,6 +84,7 @@ def derive(
     log = Log(file_of, line_of)
     fx = FxTable(_currencies(tables))
     out = dict(tables)
+    out["investors"] = derive_investors(tables["investors"])
     out["rounds"] = derive_rounds(tables["rounds"], fx, log)
     out["metrics"] = derive_metrics(tables["metrics"], fx, log)
     out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, log)
@@ -89,6 +92,7 @@ def derive(
     out["reports"] = with_named_checks(out, log)
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
+    out["facts"] = fact_registry(out)
     out["fx_rates"] = fx.frame()
     for name in out:
         out[name] = out[name].select(f["name"] for f in ts.fields(name))

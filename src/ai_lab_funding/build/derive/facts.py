@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from ...schemas import tables as ts
 from .base import Log, rounded, usd
 from .fx import FxTable
 
 COUNTED_STATUSES = ("closed", "announced")
+
+# Months a period end reaches past its own month, by how precisely it is known: a quarter
+# is written as its first day and runs two months more, a year as 1 January and eleven.
+END_REACH = {"day": 0, "month": 0, "quarter": 2, "year": 11}
 
 
 def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
@@ -46,10 +51,46 @@ def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
     return r
 
 
-def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
-    """Metrics with money values in USD at the rate of the period's end."""
-    money = pl.when(pl.col("unit") == "currency").then(pl.col("value"))
+def time_basis() -> dict[str, str]:
+    """Each metric kind's time basis (flow, annual_rate, point), as its schema declares it.
+
+    Declared once, on the `metric` column (`x-timeBasis`), so the data dictionary shows
+    it beside each kind and a new kind is classified where it is added.
+    """
+    return ts.field("metrics", "metric")["x-timeBasis"]
+
+
+def _month_number(date: pl.Expr) -> pl.Expr:
+    return date.dt.year().cast(pl.Int64) * 12 + date.dt.month().cast(pl.Int64)
+
+
+def with_periods(metrics: pl.DataFrame) -> pl.DataFrame:
+    """Metrics with `period_months` and `annualised`, from the metric kind and period dates.
+
+    Only a flow's length matters when adding figures up: a yearly rate is per year
+    whatever the dates say, and a level has no length. A period whose end precedes its
+    start gets no length; the rules report it (`x-notBefore`).
+    """
+    basis = pl.col("metric").replace_strict(time_basis(), default=None, return_dtype=pl.String)
+    reach = pl.col("period_precision").replace_strict(
+        END_REACH, default=None, return_dtype=pl.Int64
+    )
+    start, end = pl.col("period_start"), pl.col("period_end")
+    months = _month_number(end) + reach - _month_number(start) + 1
     return metrics.with_columns(
+        pl.when((basis == "flow") & (end >= start)).then(months).alias("period_months"),
+        pl.when(basis == "annual_rate")
+        .then(True)
+        .when(basis == "flow")
+        .then(False)
+        .alias("annualised"),
+    )
+
+
+def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
+    """Metrics with money values in USD at the rate of the period's end, and period lengths."""
+    money = pl.when(pl.col("unit") == "currency").then(pl.col("value"))
+    return with_periods(metrics).with_columns(
         value_usd=usd(metrics, fx, money, "currency", "period_end", "metrics", log)["usd"]
     )
 

@@ -1,7 +1,9 @@
 """Parse every reported figure and check it against the figure the dataset believes.
 
 A report is compared in the believed value's currency at the fact's date, within what its
-hedge allows; pairs of reports on one fact a power of ten apart are flagged.
+hedge allows, and given in US dollars at that same date's rate, so reports in different
+currencies line up in one column; pairs of reports on one fact a power of ten apart are
+flagged.
 """
 
 from __future__ import annotations
@@ -123,8 +125,11 @@ _PARSED = {
     "qualifier": pl.String,
     "rounding": pl.Float64,
     "parsed_currency": pl.String,
+    "unit": pl.String,
     "parsed": pl.Boolean,
 }
+# Parsed units that are never money, whatever currency the context implies.
+_NOT_MONEY = ("percent", "multiple")
 
 
 def _parsed(texts: pl.Series) -> pl.DataFrame:
@@ -134,9 +139,9 @@ def _parsed(texts: pl.Series) -> pl.DataFrame:
     for text in distinct:
         f = parse_reported(text)
         rows.append(
-            (f.value, f.high, f.qualifier, f.rounding, f.currency, True)
+            (f.value, f.high, f.qualifier, f.rounding, f.currency, f.unit, True)
             if f
-            else (None, None, None, 0.0, None, False)
+            else (None, None, None, 0.0, None, None, False)
         )
     table = pl.DataFrame(rows, schema=_PARSED, orient="row").with_columns(text=distinct)
     out = (
@@ -146,6 +151,43 @@ def _parsed(texts: pl.Series) -> pl.DataFrame:
         .drop("text")
     )
     return out.with_columns(pl.col("rounding").fill_null(0.0), pl.col("parsed").fill_null(False))
+
+
+def _rates(w: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
+    """Per report position: USD per unit of its currency, and the cross rate into the believed one.
+
+    Both are at the fact's date. The USD rate, which gives `value_usd`, is looked up for
+    every figure in money; the believed currency's only where the two currencies differ,
+    for the comparison (few reports: each lookup joins on every row it is given). A missing
+    rate fails the build where the comparison needs it and is a warning where only
+    `value_usd` does, which is then left empty.
+    """
+    day = pl.col("day").is_not_null()
+    convert = (pl.col("currency") != pl.col("canon_ccy")).fill_null(False) & day
+    money = (pl.col("currency").is_not_null() & ~pl.col("unit").is_in(_NOT_MONEY) & day).fill_null(
+        False
+    )
+    asked = w.select(POS, "currency", "canon_ccy", "day", converted=convert, money=money).filter(
+        pl.col("converted") | pl.col("money")
+    )
+    own = asked.select(POS, "converted", "money").hstack(
+        fx.usd_rates(asked["currency"], asked["day"])
+    )
+    crossing = asked.filter("converted")
+    believed = crossing.select(POS).hstack(fx.usd_rates(crossing["canon_ccy"], crossing["day"]))
+    for found in (own, believed.with_columns(converted=pl.lit(True))):
+        for pos, converted, err in (
+            found.filter(pl.col("error").is_not_null())
+            .select(POS, "converted", "error")
+            .iter_rows()
+        ):
+            severity = "error" if converted else "warning"
+            log.add("reports", pos, "value_as_reported", "fx_rate", err, severity=severity)
+    # `believed` holds the converted rows of `own`, in the same order.
+    cross = own.filter("converted").select(POS, (pl.col("rate") / believed["rate"]).alias("cross"))
+    return own.select(POS, "converted", pl.when("money").then("rate").alias("usd_rate")).join(
+        cross, on=POS, how="left", maintain_order="left"
+    )
 
 
 def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
@@ -193,25 +235,10 @@ def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
     )
     w = w.hstack(_believed(tables, rep))
 
-    # Convert the reported figure into the believed value's currency at the fact's date; rates are
-    # looked up for the reports that need one only.
-    convert = (pl.col("currency") != pl.col("canon_ccy")).fill_null(False) & pl.col(
-        "day"
-    ).is_not_null()
-    asked = w.filter(convert).select(POS, "currency", "canon_ccy", "day")
-    rates = [
-        fx.usd_rates(asked[side], asked["day"]).with_columns(asked[POS])
-        for side in ("currency", "canon_ccy")
-    ]
-    for found in rates:
-        for pos, err in (
-            found.filter(pl.col("error").is_not_null()).select(POS, "error").iter_rows()
-        ):
-            log.add("reports", pos, "value_as_reported", "fx_rate", err)
-    cross = asked.select(POS, (rates[0]["rate"] / rates[1]["rate"]).alias("cross"))
-    w = w.join(cross, on=POS, how="left", maintain_order="left")
-    factor = pl.when(convert & pl.col("cross").is_not_null()).then(pl.col("cross")).otherwise(1.0)
-    slack = pl.when(convert).then(FX_SLACK).otherwise(0.0)
+    w = w.join(_rates(w, fx, log), on=POS, how="left", maintain_order="left")
+    convert = pl.col("cross").is_not_null()
+    factor = pl.when(convert).then(pl.col("cross")).otherwise(1.0)
+    slack = pl.when(pl.col("converted")).then(FX_SLACK).otherwise(0.0)
     v, h, canon = pl.col("value") * factor, pl.col("high") * factor, pl.col("canon")
     comparable = pl.col("value").is_not_null() & canon.is_not_null()
     mid = pl.when(h.is_null()).then(v).otherwise((v + h) / 2)
@@ -229,6 +256,8 @@ def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
         *w.select(
             pl.col("value"),
             pl.col("high").alias("value_high"),
+            rounded(pl.col("value") * pl.col("usd_rate"), 2).alias("value_usd"),
+            rounded(pl.col("high") * pl.col("usd_rate"), 2).alias("value_high_usd"),
             pl.col("currency"),
             pl.col("qualifier"),
             pl.when(comparable).then(canon).alias("canonical_value"),
