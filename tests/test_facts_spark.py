@@ -36,6 +36,6 @@ def test_spark_checks_the_report_to_fact_key_whole(spark, fixture_release: Path,
     else:
         frames = spark_checks.read_release(spark, fixture_release)
         assert frames["facts"].count() > 0
-    assert _foreign_keys(spark, frames, curated) == []
+    # One query: the misplaced report must be the only broken link, so every other one holds.
     planted = _with_misplaced_report(spark, frames)
     assert _foreign_keys(spark, planted, curated) == [("reports", "x-01", "fact_id", ROUND)]
