@@ -76,6 +76,7 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
     assert out["tables"]["cumulative_claims"]["rounds_counted"] == "Int64"
     assert out["tables"]["facts"]["accepted_report_count"] == "Int64"
     assert out["tables"]["reports"]["value_usd"] == "float64"
+    assert out["tables"]["valuations"]["valued_on"] == "datetime64[s]"
     assert set(out["tables"]) == {
         "companies",
         "investors",
@@ -88,4 +89,5 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
         "reports",
         "fx_rates",
         "unit_flags",
+        "valuations",
     }

@@ -14,7 +14,8 @@ from typing import Any
 from .. import paths
 
 # Order of tables in the release: referenced tables before those that reference them. The
-# fact tables come before `facts`, the registry of their keys, and that before `reports`.
+# fact tables come before `facts`, the registry of their keys, and that before `reports` and
+# `valuations`, which reference it.
 TABLE_ORDER = (
     "companies",
     "investors",
@@ -27,6 +28,7 @@ TABLE_ORDER = (
     "reports",
     "fx_rates",
     "unit_flags",
+    "valuations",
 )
 
 Field = dict[str, Any]

@@ -25,6 +25,7 @@ from .investors import derive_investors
 from .named import with_named_checks
 from .registry import fact_registry
 from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
+from .valuations import valuations
 
 __all__ = ["Derived", "derive"]
 
@@ -93,6 +94,7 @@ def derive(
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["facts"] = fact_registry(out)
+    out["valuations"] = valuations(out)
     out["fx_rates"] = fx.frame()
     for name in out:
         out[name] = out[name].select(f["name"] for f in ts.fields(name))
