@@ -33,6 +33,9 @@ TABLE_ORDER = (
 
 Field = dict[str, Any]
 
+# rounds.valuation_basis of a valuation the build computed from the round's other two figures.
+IMPLIED_BASIS = {"pre_money_valuation": "implied_pre", "post_money_valuation": "implied_post"}
+
 
 @cache
 def load_schema(table: str, schemas_dir: Path | None = None) -> dict[str, Any]:

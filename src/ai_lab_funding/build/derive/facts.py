@@ -33,9 +33,9 @@ def derive_rounds(rounds: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame:
         pl.when(implied_post).then(pre + amount).otherwise(post).alias("post_money_valuation"),
         pl.when(implied_pre).then(post - amount).otherwise(pre).alias("pre_money_valuation"),
         pl.when(implied_post)
-        .then(pl.lit("implied_post"))
+        .then(pl.lit(ts.IMPLIED_BASIS["post_money_valuation"]))
         .when(implied_pre)
-        .then(pl.lit("implied_pre"))
+        .then(pl.lit(ts.IMPLIED_BASIS["pre_money_valuation"]))
         .when(pre.is_not_null() | post.is_not_null())
         .then(pl.lit("reported"))
         .alias("valuation_basis"),

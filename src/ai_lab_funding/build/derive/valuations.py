@@ -21,7 +21,6 @@ METRIC_KINDS = {
     "valuation_secondary": "secondary",
     "market_capitalization": "market_capitalization",
 }
-IMPLIED = {"pre_money_valuation": "implied_pre", "post_money_valuation": "implied_post"}
 
 
 def _field_reports(reports: pl.DataFrame, field: str) -> pl.LazyFrame:
@@ -53,7 +52,7 @@ def _round_rows(rounds: pl.DataFrame, reports: pl.DataFrame, field: str) -> pl.L
     kind = pl.lit(ROUND_FIELDS[field])
     if field == "post_money_valuation":
         kind = pl.when(pl.col("round_type") == "ipo").then(pl.lit(IPO_KIND)).otherwise(kind)
-    implied = pl.col("valuation_basis") == IMPLIED[field]
+    implied = pl.col("valuation_basis") == ts.IMPLIED_BASIS[field]
     return (
         rounds.lazy()
         .filter(pl.col(field).is_not_null())
@@ -61,7 +60,7 @@ def _round_rows(rounds: pl.DataFrame, reports: pl.DataFrame, field: str) -> pl.L
         .select(
             kind.alias("kind"),
             pl.when(implied)
-            .then(pl.lit(IMPLIED[field]))
+            .then(pl.lit(ts.IMPLIED_BASIS[field]))
             .otherwise(pl.lit("reported"))
             .alias("basis"),
             pl.lit("rounds").alias("source_table"),

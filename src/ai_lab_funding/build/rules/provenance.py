@@ -7,9 +7,6 @@ import polars as pl
 from ...schemas import tables as ts
 from .base import Check, Rule, Tables, accepted, equals, isin, missing, present, verdict
 
-# A valuation the build derived from the other two figures needs no report of its own.
-IMPLIED = {"pre_money_valuation": "implied_pre", "post_money_valuation": "implied_post"}
-
 
 def _backed(table: str, column: str, field: str | None) -> Check:
     pk = ts.primary_key(table)[0]
@@ -18,9 +15,10 @@ def _backed(table: str, column: str, field: str | None) -> Check:
         backed = isin(df, pk, accepted(t, table, field)["fact_id"])
         if field is None:
             return verdict(df, backed)
+        # A valuation the build derived from the other two figures needs no report of its own.
         derived = pl.lit(False)
-        if field in IMPLIED and "valuation_basis" in df.columns:
-            derived = equals("valuation_basis", IMPLIED[field])
+        if field in ts.IMPLIED_BASIS and "valuation_basis" in df.columns:
+            derived = equals("valuation_basis", ts.IMPLIED_BASIS[field])
         return verdict(df, missing(column) | backed | derived)
 
     return check
