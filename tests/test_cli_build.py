@@ -122,3 +122,41 @@ def test_an_unreadable_cell_is_one_problem_not_its_follow_ups(curated):
     problems = problems_of(curated)
     on_line = {p.rule for p in problems if p.file.endswith("rounds.csv") and p.line == line}
     assert on_line == {"type"}
+
+
+@pytest.mark.parametrize(
+    "fmt,where,said",
+    [
+        ("sqlite", "missing/x.sqlite", "does not exist: create it first"),
+        ("duckdb", ".", "is a folder: name the duckdb file to write"),
+        ("csv", "a-file/x", "is a file, so"),
+    ],
+)
+def test_export_to_a_place_it_cannot_write_says_so_in_one_line(tmp_path, capsys, fmt, where, said):
+    (tmp_path / "a-file").write_text("not a folder")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(["export", "--format", fmt, str(tmp_path / where)]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_an_export_that_fails_leaves_no_half_file(tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "db.sqlite"
+    dest.write_bytes(b"the previous export")
+
+    def full_disk(frames, path):
+        path.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ai_lab_funding.cli.data._sqlite_file", full_disk)
+    assert main(["export", "--format", "sqlite", str(dest)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert dest.read_bytes() == b"the previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["db.sqlite"]
+
+
+def test_validate_on_a_release_data_folder_says_what_it_is(capsys):
+    assert main(["validate", str(ROOT / "data")]) == 1
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "released_folder: this is the data folder of a release" in out

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -52,19 +54,33 @@ def fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replace(dest: Path, write: Callable[[Path], None]) -> None:
+    """Write `dest` through a temporary file beside it: a failed export leaves no half file."""
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        write(tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _write_files(frames: dict[str, pd.DataFrame], dest: Path, fmt: str) -> None:
     from ..release.files import csv_bytes, parquet_bytes
 
     dest.mkdir(parents=True, exist_ok=True)
     for t, df in frames.items():
         data = csv_bytes(df, t) if fmt == "csv" else parquet_bytes(df, t)
-        (dest / f"{t}.{fmt}").write_bytes(data)
+        _replace(dest / f"{t}.{fmt}", lambda path, data=data: path.write_bytes(data))
 
 
 def _write_sqlite(frames: dict[str, pd.DataFrame], dest: Path) -> None:
+    _replace(dest, lambda path: _sqlite_file(frames, path))
+
+
+def _sqlite_file(frames: dict[str, pd.DataFrame], dest: Path) -> None:
     import sqlite3
 
-    dest.unlink(missing_ok=True)
     with sqlite3.connect(dest) as con:
         for t, df in frames.items():
             out = df.copy()
@@ -75,8 +91,11 @@ def _write_sqlite(frames: dict[str, pd.DataFrame], dest: Path) -> None:
 
 
 def _write_duckdb(files: dict[str, Path], dest: Path) -> None:
+    _replace(dest, lambda path: _duckdb_file(files, path))
+
+
+def _duckdb_file(files: dict[str, Path], dest: Path) -> None:
     duckdb = loader.import_engine("duckdb")
-    dest.unlink(missing_ok=True)
     con = duckdb.connect(str(dest))
     for t, path in files.items():
         con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet(?)", [str(path)])
@@ -96,22 +115,47 @@ def export(args: argparse.Namespace) -> int:
     if args.descriptor_sha256 is not None and args.version is None:
         print("export: --descriptor-sha256 needs --version", file=sys.stderr)
         return 2
+    unusable = _unusable_destination(args.dest, args.format)
+    if unusable:
+        print(f"export: {unusable}", file=sys.stderr)
+        return 2
     try:
-        files = _release_files(args)
+        _write(_release_files(args), args.dest, args.format)
     except ReleaseError as e:
         print(f"export failed: {e}", file=sys.stderr)
         return 1
-    if args.format == "duckdb":
-        _write_duckdb(files, args.dest)
-        print(args.dest)
-        return 0
-    frames = {t: loader.to_pandas(pq.read_table(path), t) for t, path in files.items()}
-    if args.format == "sqlite":
-        _write_sqlite(frames, args.dest)
-    else:
-        _write_files(frames, args.dest, args.format)
+    except OSError as e:  # a full disk, a folder we may not write
+        print(f"export failed: cannot write {args.dest}: {e.strerror or e}", file=sys.stderr)
+        return 1
     print(args.dest)
     return 0
+
+
+def _unusable_destination(dest: Path, fmt: str) -> str | None:
+    """Why `dest` cannot receive an export, before anything is downloaded or written."""
+    if fmt in ("csv", "parquet"):
+        existing = next((p for p in (dest, *dest.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            return f"{existing} is a file, so {dest} cannot be a folder of {fmt} files"
+        return None
+    if dest.is_dir():
+        example = dest / f"ai-lab-funding.{fmt}"
+        return f"{dest} is a folder: name the {fmt} file to write, e.g. {example}"
+    if not dest.parent.is_dir():
+        return f"the folder {dest.parent} does not exist: create it first"
+    return None
+
+
+def _write(files: dict[str, Path], dest: Path, fmt: str) -> None:
+    """Every table of the release whose Parquet files are `files`, as `fmt` at `dest`."""
+    if fmt == "duckdb":
+        _write_duckdb(files, dest)
+        return
+    frames = {t: loader.to_pandas(pq.read_table(path), t) for t, path in files.items()}
+    if fmt == "sqlite":
+        _write_sqlite(frames, dest)
+    else:
+        _write_files(frames, dest, fmt)
 
 
 def _read_keyed(root: Path, table: str, key: list[str]) -> pd.DataFrame:

@@ -142,6 +142,23 @@ def _validate_file(path: Path) -> list[Problem]:
     return validate_csv(path, table)
 
 
+def _released_folder(path: Path) -> list[Problem]:
+    """One problem for a release's data/ folder given where curated/ was meant.
+
+    Its tables carry the derived columns and derived tables, so reading it as curated input
+    would print dozens of misleading "extra column" errors instead of this one line.
+    """
+    if not any((path / f"{t}.parquet").is_file() for t in ts.table_names()):
+        return []
+    parent = path.resolve().parent
+    where = f" ({parent})" if (parent / "datapackage.json").is_file() else ""
+    message = (
+        "this is the data folder of a release, not a folder of curated CSVs: "
+        f"validate the release folder that holds datapackage.json{where}"
+    )
+    return [Problem(path.name or str(path), 0, "", "released_folder", message)]
+
+
 def _validate_path(path: Path) -> list[Problem]:
     if path.is_dir() and (path / "datapackage.json").is_file():
         from ..release.standards import frictionless_problems, parquet_problems
@@ -150,7 +167,7 @@ def _validate_path(path: Path) -> list[Problem]:
     if path.is_dir():
         from ..build.validation import validate_curated
 
-        return validate_curated(path)[1]
+        return _released_folder(path) or validate_curated(path)[1]
     return _validate_file(path)
 
 
