@@ -76,6 +76,13 @@ def test_diff_counts_added_removed_changed(curated, tmp_path, capsys):
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
     build(curated, new, docs=False)
     d = diff_releases(old, new)
-    assert d["companies"] == {"added": [], "removed": [], "changed": ["moonshot-ai"]}
+    assert d["companies"] == {
+        "added": [],
+        "removed": [],
+        "changed": ["moonshot-ai"],
+        "changes": {"moonshot-ai": {"headquarters": ["Beijing", "Beijing, China"]}},
+        "columns_added": [],
+        "columns_removed": [],
+    }
     assert main(["diff", str(old), str(new)]) == 0
     assert "companies" in capsys.readouterr().out

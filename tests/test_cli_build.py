@@ -160,3 +160,23 @@ def test_validate_on_a_release_data_folder_says_what_it_is(capsys):
     assert main(["validate", str(ROOT / "data")]) == 1
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "released_folder: this is the data folder of a release" in out
+
+
+def test_diff_shows_old_and_new_values_and_added_columns(fixture_release, tmp_path, capsys):
+    import pandas as pd
+
+    old = Path(shutil.copytree(fixture_release, tmp_path / "old"))
+    companies = pd.read_csv(old / "data" / "companies.csv", dtype=str, keep_default_na=False)
+    companies.drop(columns=["website"]).to_csv(old / "data" / "companies.csv", index=False)
+    rounds = pd.read_csv(old / "data" / "rounds.csv", dtype=str, keep_default_na=False)
+    rounds.loc[0, "amount"] = "1.00"
+    rounds.to_csv(old / "data" / "rounds.csv", index=False)
+    d = diff_releases(old, fixture_release)
+    assert d["companies"]["columns_added"] == ["website"] and not d["companies"]["changed"]
+    key = rounds.loc[0, "round_id"]
+    new_amount = d["rounds"]["changes"][key]["amount"]
+    assert new_amount[0] == "1.00" and new_amount[1] != "1.00"
+    assert main(["diff", str(old), str(fixture_release)]) == 0
+    out = capsys.readouterr().out
+    assert "companies: column added: website" in out
+    assert f"rounds {key}: amount: '1.00' → '{new_amount[1]}'" in out

@@ -71,7 +71,9 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("old", type=Path)
     s.add_argument("new", type=Path)
-    s.add_argument("--json", action="store_true", help="list the keys as JSON")
+    s.add_argument(
+        "--json", action="store_true", help="keys, old and new values and columns as JSON"
+    )
     s.set_defaults(func=data.diff)
 
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from .. import loader
 from .._version import __version__
+from ..problems import printable
 from ..remote import ReleaseError
 from ..schemas import tables as ts
 
@@ -168,19 +169,42 @@ def _read_keyed(root: Path, table: str, key: list[str]) -> pd.DataFrame:
     return df.set_index(key)
 
 
-def diff_releases(old: Path, new: Path) -> dict[str, dict[str, list[str]]]:
-    """Per table, the primary keys of rows added, removed and changed between two releases."""
+def _changes(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
+    """Per key present in both, the columns whose value changed, as [old, new].
+
+    pandas' own `DataFrame.compare` finds them; rows and columns are first aligned on the
+    keys and columns both releases have.
+    """
+    common = a.index.intersection(b.index).sort_values()
+    shared = [c for c in b.columns if c in a.columns]
+    if not len(common) or not shared:
+        return {}
+    diff = a.loc[common, shared].compare(b.loc[common, shared], result_names=("old", "new"))
+    out: dict[str, dict[str, list[str]]] = {}
+    for key, row in diff.iterrows():
+        cells = {col: [row[(col, "old")], row[(col, "new")]] for col in diff.columns.levels[0]}
+        out[str(key)] = {col: pair for col, pair in cells.items() if pair[0] != pair[1]}
+    return out
+
+
+def diff_releases(old: Path, new: Path) -> dict[str, dict]:
+    """Per table, what changed between two release folders.
+
+    Keys of the rows added, removed and changed, each change's old and new values, and
+    the columns one release has and the other has not.
+    """
     out = {}
     for t in ts.table_names():
         key = ts.primary_key(t)
         a, b = _read_keyed(old, t, key), _read_keyed(new, t, key)
-        common = a.index.intersection(b.index)
-        cols = [c for c in b.columns if c in a.columns]
-        changed = [k for k in common if not a.loc[k, cols].equals(b.loc[k, cols])]
+        changes = _changes(a, b)
         out[t] = {
             "added": sorted(map(str, b.index.difference(a.index))),
             "removed": sorted(map(str, a.index.difference(b.index))),
-            "changed": sorted(map(str, changed)),
+            "changed": sorted(changes),
+            "changes": {k: changes[k] for k in sorted(changes)},
+            "columns_added": [c for c in b.columns if c not in a.columns],
+            "columns_removed": [c for c in a.columns if c not in b.columns],
         }
     return out
 
@@ -198,4 +222,18 @@ def diff(args: argparse.Namespace) -> int:
     print(f"{'table':<18} {'added':>6} {'removed':>8} {'changed':>8}")
     for t, d in result.items():
         print(f"{t:<18} {len(d['added']):>6} {len(d['removed']):>8} {len(d['changed']):>8}")
+    for t, d in result.items():
+        for line in _change_lines(t, d):
+            print(line)
     return 0
+
+
+def _change_lines(table: str, d: dict, shown: int = 20) -> list[str]:
+    """Columns added or removed, then each changed cell as old → new (the first `shown` rows)."""
+    lines = [f"{table}: column added: {c}" for c in d["columns_added"]]
+    lines += [f"{table}: column removed: {c}" for c in d["columns_removed"]]
+    for key, cells in list(d["changes"].items())[:shown]:
+        lines += [f"{table} {key}: {col}: {old!r} → {new!r}" for col, (old, new) in cells.items()]
+    if len(d["changes"]) > shown:
+        lines.append(f"{table}: … and {len(d['changes']) - shown} more changed rows (see --json)")
+    return [printable(line) for line in lines]
