@@ -7,9 +7,8 @@ This runs before the rules, so it sees the links the rules will refuse: an unkno
 parent, an investor that is its own parent, a cycle, a duplicated id. None of them may
 loop or crash here, and none is reported here either (the rules name them, as
 `foreign_key`, `self_parent`, `parent_cycle`, `unique`). The walk is pointer doubling
-over row positions, as in the rules' cycle check: each step replaces every row's
-pointer by its pointer's pointer, so a chain of n links needs log2(n) vectorised
-lookups, whatever the number of investors, and a cycle cannot keep it going longer.
+over row positions (`build.chains`), as in the rules' cycle check, so a cycle cannot keep
+it going longer than log2(n) lookups.
 """
 
 from __future__ import annotations
@@ -17,24 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-_AT = "__at"
-
-
-def _parent_positions(investors: pl.DataFrame) -> np.ndarray:
-    """Position of each row's parent, or the row's own position when it has no known parent.
-
-    A parent that names no investor is treated as no parent: the chain stops at the last
-    investor that exists. A duplicated id stands for its first row.
-    """
-    ids = investors.select(pl.col("investor_id").alias("parent_investor_id")).with_row_index(_AT)
-    first = ids.unique("parent_investor_id", keep="first")
-    parent = (
-        investors.select("parent_investor_id")
-        .join(first, on="parent_investor_id", how="left", maintain_order="left")[_AT]
-        .cast(pl.Int64)
-    )
-    own = np.arange(investors.height, dtype=np.int64)
-    return np.where(parent.is_null().to_numpy(), own, parent.fill_null(0).to_numpy())
+from ..chains import jump, link_targets
 
 
 def ultimate_parent_positions(investors: pl.DataFrame) -> np.ndarray:
@@ -45,19 +27,17 @@ def ultimate_parent_positions(investors: pl.DataFrame) -> np.ndarray:
     after log2(n) of them every chain that ends has reached its top. A row that names
     itself as parent also points to itself, but it is not a top: it is a cycle of one.
     """
-    up = _parent_positions(investors)
-    own = np.arange(len(up), dtype=np.int64)
+    own = np.arange(investors.height, dtype=np.int64)
+    parent = link_targets(investors, "investor_id", "parent_investor_id")
+    # A parent that names no investor is no parent: the chain stops at the last that exists.
+    up = np.where(parent < 0, own, parent)
     top_row = up == own
     top_row &= (
         ~investors.select(pl.col("parent_investor_id").eq(pl.col("investor_id")).fill_null(False))
         .to_series()
         .to_numpy()
     )
-    for _ in range(max(1, len(up).bit_length())):
-        nxt = up[up]
-        if np.array_equal(nxt, up):
-            break
-        up = nxt
+    up = jump(up)
     return np.where(top_row[up], up, -1)
 
 

@@ -69,6 +69,14 @@ def remembered(name: str, frames: tuple[pl.DataFrame, ...], compute: Callable[[]
     return value
 
 
+def forget() -> None:
+    """Drop every remembered result, and with it the frames it was computed from.
+
+    The runner calls it when a validation ends, so no table outlives the validation here.
+    """
+    _LAST.clear()
+
+
 def verdict(df: pl.DataFrame, expr: pl.Expr | bool) -> pl.Series:
     """Evaluate `expr` on `df` as a rule's verdict; a missing verdict counts as a failure."""
     if isinstance(expr, bool):

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from ...schemas import tables as ts
+from ..chains import jump, link_targets
 from .base import _ROW, Check, Detail, Rule, Tables, equals, isin, missing, verdict
 
 
@@ -122,15 +123,10 @@ def _on_cycle(df: pl.DataFrame, key: str, link: str) -> np.ndarray:
         .with_row_index(_ROW)
         .filter(pl.col("__to").is_not_null())
     )
-    first = linked.select("__k").with_row_index("__at").unique("__k", keep="first")
-    target = linked.join(
-        first.rename({"__k": "__to"}), on="__to", how="left", maintain_order="left"
-    )
     n = linked.height
-    step = target["__at"].cast(pl.Int64).fill_null(n).to_numpy()
-    step = np.append(step, n)  # position n: the end where walks stop
-    for _ in range(max(1, n.bit_length())):
-        step = step[step]
+    targets = link_targets(linked, "__k", "__to")
+    # Position n is the end where walks stop.
+    step = jump(np.append(np.where(targets < 0, n, targets), n))
     cycle = np.zeros(n + 1, dtype=bool)
     cycle[step[:n]] = True
     out = np.zeros(df.height, dtype=bool)

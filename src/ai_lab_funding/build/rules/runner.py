@@ -17,7 +17,7 @@ import polars as pl
 from ...problems import InvalidData, Problem, Severity
 from ...schemas import tables as ts
 from . import wording
-from .base import Detail, Rule, Tables
+from .base import Detail, Rule, Tables, forget
 from .catalogue import rules_of
 from .columns import backend, table_schema
 
@@ -120,11 +120,14 @@ def validate_tables(
         found += _run(schema, tables[table], place(table, "error"))
     if not all(t in tables for t in ts.curated_tables()):
         return found
-    for table in tables:
-        for severity in ("error", "warning"):
-            rules = [r for r in rules_of(table) if r.severity == severity]
-            schema = _catalogue_schema(table, rules, tables)
-            found += _run(schema, tables[table], place(table, severity), rules, tables)
+    try:
+        for table in tables:
+            for severity in ("error", "warning"):
+                rules = [r for r in rules_of(table) if r.severity == severity]
+                schema = _catalogue_schema(table, rules, tables)
+                found += _run(schema, tables[table], place(table, severity), rules, tables)
+    finally:
+        forget()
     return found
 
 
