@@ -57,13 +57,13 @@ def generate(n_rounds: int, out: Path, seed: int = 0) -> dict[str, int]:
             "date_precision": "day",
             "status": "closed",
             "round_type": rng.choice(["seed", "series_a", "series_b", "series_c"], n_rounds),
-            "lead_investor_ids": lead,
             "amount": amount,
             "amount_qualifier": "exact",
             "currency": currency,
             "post_money_valuation": amount * 10,
             "valuation_currency": currency,
             "instrument": "equity",
+            "money_kind": "primary_equity",
             "confidence": "medium",
         }
     )
@@ -151,6 +151,7 @@ def generate(n_rounds: int, out: Path, seed: int = 0) -> dict[str, int]:
             "claimed_amount": 1e9,
             "claimed_qualifier": "about",
             "currency": "USD",
+            "scope": "primary_funding",
         }
     )
     extra_rep = pd.concat(
@@ -190,6 +191,26 @@ def generate(n_rounds: int, out: Path, seed: int = 0) -> dict[str, int]:
             "verdict": "accepted",
         }
     )
+    # Each round's lead named by a report on its investors, read into reported_investors.
+    lead_rep = pd.DataFrame(
+        {
+            "report_id": [f"s-{i}-lead" for i in range(n_rounds)],
+            "source_id": src["source_id"],
+            "fact_table": "rounds",
+            "fact_id": rid,
+            "field": "investors",
+            "value_as_reported": [f"led by Investor {x.split('-')[1]}" for x in lead],
+            "verdict": "accepted",
+        }
+    )
+    named = pd.DataFrame(
+        {
+            "report_id": lead_rep["report_id"],
+            "investor_id": lead,
+            "role_as_reported": "lead",
+            "name_as_printed": [f"Investor {x.split('-')[1]}" for x in lead],
+        }
+    )
     frames = {
         "companies": comp,
         "investors": inv,
@@ -197,7 +218,8 @@ def generate(n_rounds: int, out: Path, seed: int = 0) -> dict[str, int]:
         "round_investors": ri,
         "metrics": metrics,
         "sources": src,
-        "reports": pd.concat([rep, comp_rep, extra_rep]),
+        "reports": pd.concat([rep, comp_rep, extra_rep, lead_rep]),
+        "reported_investors": named,
         "cumulative_claims": claims,
     }
     counts = {}

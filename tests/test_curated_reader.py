@@ -7,9 +7,13 @@ import pytest
 from ai_lab_funding.build.curated import read_curated
 
 HEADER = (
-    "claim_id,company_id,window_start,window_end,claimed_amount,claimed_qualifier,currency,note\n"
+    "claim_id,company_id,window_start,window_end,claimed_amount,claimed_qualifier,currency,scope,"
+    "scope_investor_ids,note\n"
 )
-GOOD = "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2026-02-28,1200000000,at_least,USD,fine\n"
+GOOD = (
+    "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2026-02-28,1200000000,at_least,USD,"
+    "primary_funding,,fine\n"
+)
 
 
 def read(tmp_path: Path, content: bytes | str):
@@ -95,7 +99,7 @@ def test_every_defect_reported_at_once(tmp_path):
     bad = (
         # ragged (1,000 splits)
         "moonshot-ai-cum-a,moonshot-ai,2025-12-01,2024-13-01,1,000,about,USD,x\n"
-        "moonshot-ai-cum-b,moonshot-ai,2025-12-01,2026-02-30,$5B,about,USD,=cmd\n"
+        "moonshot-ai-cum-b,moonshot-ai,2025-12-01,2026-02-30,$5B,about,USD,primary_funding,,=cmd\n"
     )  # date, number, formula
     _, problems = read(tmp_path, HEADER + GOOD + bad + "\n")
     rules = {(p.line, p.rule) for p in problems}

@@ -34,7 +34,7 @@ def test_the_registry_lists_every_fact_exactly_once(built):
         pd.DataFrame(
             {
                 "fact_table": table,
-                "fact_id": built[table][ts.primary_key(table)[0]],
+                "fact_id": built[table][ts.fact_key(table)],
                 "company_id": built[table]["company_id"],
             }
         )

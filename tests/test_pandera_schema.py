@@ -20,6 +20,8 @@ def _claims(**over):
         "claimed_amount": 1e9,
         "claimed_qualifier": "about",
         "currency": "USD",
+        "scope": "primary_funding",
+        "scope_investor_ids": None,
         "note": None,
     }
     row.update(over)
@@ -29,6 +31,8 @@ def _claims(**over):
             "company_id": "str",
             "claimed_qualifier": "str",
             "currency": "str",
+            "scope": "str",
+            "scope_investor_ids": "object",
             "note": "str",
         }
     )

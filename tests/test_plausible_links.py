@@ -113,8 +113,14 @@ def test_ticket_in_another_currency_is_compared_in_dollars(curated):
     assert above in flagged and below not in flagged
 
 
-def test_ticket_in_a_currency_without_a_rate_is_not_compared(curated):
-    _ticket(curated, R1, "tencent", "900000000", "GBP")  # no GBP rate was needed by the build
+def test_a_ticket_in_a_currency_no_fact_uses_is_converted_too(curated):
+    # The build converts every ticket at its round's date, so pounds meet dollars in USD.
+    _ticket(curated, R1, "tencent", "900000000", "GBP")  # the round is $500M
+    assert _errors(curated, "ticket_above_round")
+
+
+def test_ticket_in_another_currency_below_the_round_passes(curated):
+    _ticket(curated, R1, "tencent", "100000000", "GBP")
     assert not _errors(curated, "ticket_above_round")
 
 

@@ -35,6 +35,7 @@ def _round(folder: Path, round_id: str, **values: str) -> None:
         company_id=COMPANY,
         date_precision="day",
         confidence="medium",
+        money_kind="ipo_proceeds" if values.get("round_type") == "ipo" else "primary_equity",
         **values,
     )
 

@@ -87,7 +87,9 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
         "cumulative_claims",
         "facts",
         "reports",
+        "reported_investors",
         "fx_rates",
         "unit_flags",
         "valuations",
+        "funding_totals",
     }

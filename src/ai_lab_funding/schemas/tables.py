@@ -26,9 +26,11 @@ TABLE_ORDER = (
     "cumulative_claims",
     "facts",
     "reports",
+    "reported_investors",
     "fx_rates",
     "unit_flags",
     "valuations",
+    "funding_totals",
 )
 
 Field = dict[str, Any]
@@ -65,6 +67,22 @@ def curated_tables() -> list[str]:
 def fact_tables() -> tuple[str, ...]:
     """Tables whose rows are facts that reports back: the values `reports.fact_table` allows."""
     return tuple(constraints(field("reports", "fact_table"))["enum"])
+
+
+def fact_key(table: str) -> str:
+    """The column holding a fact table's key as `reports.fact_id` names it.
+
+    A one-column primary key, or for a table keyed on several columns the column its
+    schema's `x-factKey` derives from them (round_investors: `ticket_id`).
+    """
+    made = load_schema(table).get("x-factKey")
+    return made["column"] if made else primary_key(table)[0]
+
+
+def fact_key_parts(table: str) -> tuple[list[str], str] | None:
+    """The columns and separator a derived fact key is made of; None for a plain key."""
+    made = load_schema(table).get("x-factKey")
+    return (list(made["fields"]), made["separator"]) if made else None
 
 
 def fields(table: str) -> list[Field]:

@@ -1,7 +1,8 @@
 """Compute what the curated tables imply.
 
 That is: USD amounts, implied valuations, parsed reports, the check of every report
-against the believed figure, cumulative-claim sums and ×10 flags.
+against the believed figure, funding totals that count each dollar once, the sums
+cumulative claims are held to, and ×10 flags.
 
 Nothing here judges a figure; it only makes disagreement visible so the rules can. It runs
 on polars, the frames the reader produced and the rules check, so a million rounds are
@@ -19,12 +20,14 @@ import polars as pl
 from ...problems import Problem
 from ...schemas import tables as ts
 from .base import LineOf, Log, Tables
-from .facts import derive_claims, derive_metrics, derive_rounds
+from .claims import derive_claims
+from .facts import derive_metrics, derive_rounds, derive_tickets, with_leads
 from .fx import FxTable
 from .investors import derive_investors
 from .named import with_named_checks
 from .registry import fact_registry
 from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
+from .totals import funding_totals
 from .valuations import valuations
 
 __all__ = ["Derived", "derive"]
@@ -47,7 +50,7 @@ def _link_accepted_reports(tables: Tables) -> None:
         .sort("report_id", maintain_order=True)
     )
     for table in ts.fact_tables():
-        pk = ts.primary_key(table)[0]
+        pk = ts.fact_key(table)
         ids = (
             acc.filter(pl.col("fact_table") == table)
             .group_by("fact_id", maintain_order=True)
@@ -88,13 +91,16 @@ def derive(
     out["investors"] = derive_investors(tables["investors"])
     out["rounds"] = derive_rounds(tables["rounds"], fx, log)
     out["metrics"] = derive_metrics(tables["metrics"], fx, log)
-    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out["rounds"], fx, log)
+    out["round_investors"] = derive_tickets(tables["round_investors"], out["rounds"], fx, log)
+    out["rounds"] = with_leads(out["rounds"], out["round_investors"])
+    out["cumulative_claims"] = derive_claims(tables["cumulative_claims"], out, fx, log)
     out["reports"] = derive_reports(out, fx, log)
     out["reports"] = with_named_checks(out, log)
     _link_accepted_reports(out)
     out["unit_flags"] = unit_flags(out["reports"])
     out["facts"] = fact_registry(out)
     out["valuations"] = valuations(out)
+    out["funding_totals"] = funding_totals(out)
     out["fx_rates"] = fx.frame()
     for name in out:
         out[name] = out[name].select(f["name"] for f in ts.fields(name))

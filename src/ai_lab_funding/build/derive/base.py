@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from ...problems import Problem, Severity
+from ...schemas import tables as ts
 from .fx import FxTable
 
 Tables = dict[str, pl.DataFrame]
@@ -88,3 +89,16 @@ def usd(
         log.add(table, pos, currency, "fx_rate", err, cur)
     dollars = df.select(rounded(amount * pl.lit(found["rate"]), 2).alias("usd"))["usd"]
     return found.select("rate", "rate_date").with_columns(usd=dollars)
+
+
+def fact_id(table: str) -> pl.Expr:
+    """A fact table's key as reports name it, on its curated or its derived frame.
+
+    Most fact tables have a one-column key; a ticket is named by its round and investor
+    joined (`ts.fact_key_parts`), computed here so the curated frame needs no key column.
+    """
+    parts = ts.fact_key_parts(table)
+    if parts is None:
+        return pl.col(ts.fact_key(table))
+    cols, sep = parts
+    return pl.concat_str([pl.col(c) for c in cols], separator=sep)

@@ -1,14 +1,12 @@
-"""Derive the fact tables: implied valuations and USD values of rounds, metrics and claims."""
+"""Derive the fact tables: implied valuations and USD values of rounds, tickets and metrics."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import Log, rounded, usd
+from .base import Log, fact_id, usd
 from .fx import FxTable
-
-COUNTED_STATUSES = ("closed", "announced")
 
 # Months a period end reaches past its own month, by how precisely it is known: a quarter
 # is written as its first day and runs two months more, a year as 1 January and eleven.
@@ -95,46 +93,31 @@ def derive_metrics(metrics: pl.DataFrame, fx: FxTable, log: Log) -> pl.DataFrame
     )
 
 
-def derive_claims(
-    claims: pl.DataFrame, rounds: pl.DataFrame, fx: FxTable, log: Log
+def derive_tickets(
+    tickets: pl.DataFrame, rounds: pl.DataFrame, fx: FxTable, log: Log
 ) -> pl.DataFrame:
-    """Claims in USD beside the sum of the closed and announced rounds in their window.
+    """Tickets with their key, their round's company and date, and their amount in USD.
 
-    No window start means since founding; the difference shows how far the claim is from
-    the rounds on record instead of hiding it.
+    The key (`ticket_id`) is what reports on a ticket name. A ticket of a round nobody
+    has is an error on its own row; it gets no company, date or rate.
     """
-    c = claims.with_columns(
-        claimed_amount_usd=usd(
-            claims, fx, "claimed_amount", "currency", "window_end", "cumulative_claims", log
-        )["usd"]
+    day = rounds.unique("round_id", keep="first", maintain_order=True).select(
+        "round_id", "company_id", "announced_on"
     )
-    counted = rounds.filter(
-        pl.col("status").is_in(COUNTED_STATUSES) & pl.col("amount_usd").is_not_null()
-    ).select("company_id", "round_id", "announced_on", "amount_usd")
-    pairs = c.select("claim_id", "company_id", "window_start", "window_end").join(
-        counted, on="company_id"
+    t = tickets.join(day, on="round_id", how="left", maintain_order="left")
+    money = usd(t, fx, "amount", "currency", "announced_on", "round_investors", log)
+    return t.with_columns(fact_id("round_investors").alias("ticket_id"), amount_usd=money["usd"])
+
+
+def with_leads(rounds: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
+    """Rounds with `lead_investor_ids` from the tickets whose role is lead or co_lead.
+
+    Leads are curated once, in round_investors; this view of them cannot disagree.
+    """
+    leads = (
+        tickets.filter(pl.col("role").is_in(["lead", "co_lead"]))
+        .group_by("round_id", maintain_order=True)
+        .agg(pl.col("investor_id").str.join(";").alias("lead_investor_ids"))
     )
-    # No window start means since founding.
-    inside = pairs.filter(
-        (pl.col("window_start").is_null() | (pl.col("announced_on") >= pl.col("window_start")))
-        & (pl.col("announced_on") <= pl.col("window_end"))
-    )
-    sums = (
-        inside.sort("claim_id", "announced_on", "round_id", maintain_order=True)
-        .group_by("claim_id", maintain_order=True)
-        .agg(
-            pl.len().cast(pl.Int64).alias("rounds_counted"),
-            pl.col("round_id").str.join(";").alias("round_ids"),
-            pl.col("amount_usd").sum().alias("rounds_sum_usd"),
-        )
-    )
-    c = c.join(sums, on="claim_id", how="left", maintain_order="left").with_columns(
-        pl.col("rounds_counted").fill_null(0), rounded(pl.col("rounds_sum_usd").fill_null(0.0), 2)
-    )
-    c = c.with_columns(
-        difference_usd=rounded(pl.col("claimed_amount_usd") - pl.col("rounds_sum_usd"), 2)
-    )
-    pct = pl.when(pl.col("rounds_sum_usd") > 0).then(
-        pl.col("difference_usd") / pl.col("rounds_sum_usd") * 100
-    )
-    return c.with_columns(difference_pct=rounded(pct, 2))
+    joined = rounds.select("round_id").join(leads, on="round_id", how="left", maintain_order="left")
+    return rounds.with_columns(joined["lead_investor_ids"])

@@ -53,7 +53,7 @@ def read_round_type(text: str | None) -> str | None:
 
 
 def _facts(tables: Tables, table: str, column: str, precision: str | None) -> dict:
-    pk = ts.primary_key(table)[0]
+    pk = ts.fact_key(table)
     cols = [pk, column] + ([precision] if precision else [])
     return {row[0]: row[1:] for row in tables[table].select(cols).iter_rows()}
 

@@ -23,7 +23,7 @@ def _keys(tables: Tables, table: str) -> pl.LazyFrame:
     is read from the links to accepted reports the derivation already made, rather than
     from another pass over millions of reports (report ids hold no semicolon).
     """
-    pk = ts.primary_key(table)[0]
+    pk = ts.fact_key(table)
     ids = pl.col("accepted_report_ids")
     return (
         tables[table]

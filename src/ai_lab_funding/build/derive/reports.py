@@ -20,11 +20,17 @@ NUMERIC_FIELDS: dict[tuple[str, str], str] = {
     ("rounds", "amount"): "currency",
     ("rounds", "pre_money_valuation"): "valuation_currency",
     ("rounds", "post_money_valuation"): "valuation_currency",
+    ("round_investors", "amount"): "currency",
     ("metrics", "value"): "currency",
     ("cumulative_claims", "claimed_amount"): "currency",
 }
 # The date a fact's conversions use.
-FACT_DATE = {"rounds": "announced_on", "metrics": "period_end", "cumulative_claims": "window_end"}
+FACT_DATE = {
+    "rounds": "announced_on",
+    "round_investors": "announced_on",
+    "metrics": "period_end",
+    "cumulative_claims": "window_end",
+}
 # Relative slack for each way of stating a figure, before FX slack.
 FX_SLACK = 0.03
 UNIT_FACTORS = (10, 100, 1000, 10000)
@@ -85,7 +91,7 @@ def _believed(tables: Tables, reports: pl.DataFrame) -> pl.DataFrame:
     keys = reports.lazy().select("fact_table", "fact_id", "field").with_row_index(POS)
     found = []
     for table in dict.fromkeys(t for t, _ in NUMERIC_FIELDS):
-        pk = ts.primary_key(table)[0]
+        pk = ts.fact_key(table)
         currency_of = {f: ccy for (t, f), ccy in NUMERIC_FIELDS.items() if t == table}
         # A duplicated key is reported by the rules; here its first row stands for it.
         # Only the columns used are copied.

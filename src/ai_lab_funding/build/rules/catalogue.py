@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from . import addresses, facts, keys, names, provenance, rounds
+from . import addresses, counting, facts, keys, names, provenance, reported_investors, rounds
 from .base import Rule
 
 
@@ -21,6 +21,8 @@ def catalogue() -> tuple[Rule, ...]:
     return (
         *keys.rules(),
         *rounds.rules(),
+        *counting.rules(),
+        *reported_investors.rules(),
         *facts.rules(),
         *provenance.rules(),
         *names.rules(),

@@ -9,7 +9,8 @@ import polars as pl
 
 from ...schemas import tables as ts
 from ..chains import jump, link_targets
-from .base import _ROW, Check, Detail, Rule, Tables, equals, isin, missing, verdict
+from ..derive.base import fact_id
+from .base import _ROW, Check, Detail, Rule, Tables, equals, failing_rows, isin, missing, verdict
 
 
 def _fact_keys(t: Tables) -> pl.DataFrame:
@@ -20,9 +21,7 @@ def _fact_keys(t: Tables) -> pl.DataFrame:
     registry would have found it, so a dangling fact is reported either way.
     """
     return pl.concat(
-        t[table].select(
-            pl.lit(table).alias("fact_table"), pl.col(ts.primary_key(table)[0]).alias("fact_id")
-        )
+        t[table].select(pl.lit(table).alias("fact_table"), fact_id(table).alias("fact_id"))
         for table in ts.fact_tables()
     )
 
@@ -72,9 +71,44 @@ def _key_variant(col: str) -> Check:
     return check
 
 
+def _list_reference(table: str, col: str, target: str, target_col: str) -> Rule:
+    """Every id of a semicolon-separated list (`x-listOf`) must name a row of `target`.
+
+    No Table Schema can declare a foreign key inside one cell, so the schema names the
+    list's target and this rule checks each item; the hint names the unknown ones.
+    """
+
+    def unknown(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
+        known = t[target].select(pl.col(target_col).alias("__id")).unique()
+        return (
+            df.select(pl.col(col).str.split(";").alias("__id"))
+            .with_row_index(_ROW)
+            .explode("__id")
+            .filter(pl.col("__id").is_not_null())
+            .join(known, on="__id", how="anti")
+        )
+
+    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+        return failing_rows(df.height, unknown(df, t)[_ROW])
+
+    def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
+        found = unknown(df, t).group_by(_ROW).agg(pl.col("__id").str.join(", "))
+        texts: list[str | None] = [None] * df.height
+        for pos, ids in found.iter_rows():
+            texts[pos] = f"unknown: {ids}"
+        return pl.Series("detail", texts, dtype=pl.String)
+
+    message = f"an id in this list names no {target} row ({target_col})"
+    return Rule("list_reference", table, col, message, check, detail=detail)
+
+
 def _schema_rules(table: str) -> list[Rule]:
     """The foreign keys the table's schema declares, and its one-column key's variants."""
     out = [_foreign_key(table, *fk) for fk in ts.references(table)]
+    for f in ts.fields(table):
+        if "x-listOf" in f:
+            target, target_col = f["x-listOf"].split(".")
+            out.append(_list_reference(table, f["name"], target, target_col))
     pk = ts.primary_key(table)
     if len(pk) == 1:
         message = "same key as another row except for case or whitespace"
@@ -210,5 +244,14 @@ def rules() -> list[Rule]:
             "round extends itself, directly or through the rounds it extends",
             _cycle_check("round_id", "extension_of", self_links=True),
             detail=_cycle_path("round_id", "extension_of"),
+        ),
+        Rule(
+            "counted_in_cycle",
+            "rounds",
+            "counted_in",
+            "round is counted in itself, directly or through the rounds it is counted in,"
+            " so its money would be counted nowhere",
+            _cycle_check("round_id", "counted_in", self_links=True),
+            detail=_cycle_path("round_id", "counted_in"),
         ),
     ]

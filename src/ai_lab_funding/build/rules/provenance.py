@@ -5,14 +5,14 @@ from __future__ import annotations
 import polars as pl
 
 from ...schemas import tables as ts
+from ..derive.base import fact_id
 from .base import Check, Rule, Tables, accepted, equals, isin, missing, present, verdict
 
 
 def _backed(table: str, column: str, field: str | None) -> Check:
-    pk = ts.primary_key(table)[0]
-
     def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        backed = isin(df, pk, accepted(t, table, field)["fact_id"])
+        ids = df.select(fact_id(table).alias("__fact"))
+        backed = isin(ids, "__fact", accepted(t, table, field)["fact_id"])
         if field is None:
             return verdict(df, backed)
         # A valuation the build derived from the other two figures needs no report of its own.
@@ -30,6 +30,7 @@ _BACKED = [
     ("rounds", "amount", "amount"),
     ("rounds", "pre_money_valuation", "pre_money_valuation"),
     ("rounds", "post_money_valuation", "post_money_valuation"),
+    ("round_investors", "amount", "amount"),
     ("metrics", "value", "value"),
     ("companies", "company_id", None),
 ]

@@ -19,32 +19,16 @@ from .base import (
 )
 
 
-def _lead_pairs(rounds: pl.DataFrame) -> pl.DataFrame:
-    """One (row, round_id, investor_id) per lead named in `lead_investor_ids`."""
-    return (
-        rounds.select(
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-            "round_id",
-            pl.col("lead_investor_ids").str.split(";").alias("investor_id"),
-        )
-        .explode("investor_id")
-        .filter(pl.col("investor_id").is_not_null() & (pl.col("investor_id") != ""))
-    )
+def _lead_role(df: pl.DataFrame, t: Tables) -> pl.Series:
+    """A round led by one investor says `lead`; a round led by several says `co_lead` each.
 
-
-def _has_pair(rows: pl.DataFrame, pairs: pl.DataFrame) -> pl.Expr:
-    """Whether each (round_id, investor_id) of `rows` is among `pairs`."""
-    return isin(rows, ["round_id", "investor_id"], pairs)
-
-
-def _lead_listed(df: pl.DataFrame, t: Tables) -> pl.Series:
-    leads = _lead_pairs(df)
-    ri = t["round_investors"].filter(pl.col("role").is_in(["lead", "co_lead"]))
-    return failing_rows(df.height, leads.filter(~_has_pair(leads, ri))[_ROW])
-
-
-def _lead_declared(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, equals("role", "participant") | _has_pair(df, _lead_pairs(t["rounds"])))
+    Reports naming co-leads are checked against these roles, so the two spellings of
+    leading must not be mixed within one round.
+    """
+    leading = pl.col("role").is_in(["lead", "co_lead"])
+    count = leading.cast(pl.Int64).sum().over("round_id")
+    ok = ~leading | (equals("role", "lead") == (count == 1))
+    return verdict(df, missing("role") | ok)
 
 
 # Dates compared at a precision: a period number that grows with time at that granularity.
@@ -275,18 +259,12 @@ def rules() -> list[Rule]:
     """The rules on rounds and round investors."""
     return [
         Rule(
-            "lead_not_in_round",
-            "rounds",
-            "lead_investor_ids",
-            "a lead is not in round_investors as lead or co_lead of this round",
-            _lead_listed,
-        ),
-        Rule(
-            "lead_not_in_round",
+            "lead_role",
             "round_investors",
             "role",
-            "investor is a lead here but not in the round's lead_investor_ids",
-            _lead_declared,
+            "a round with one leading investor says lead; with several, co_lead for each",
+            _lead_role,
+            followup=True,
         ),
         Rule(
             "before_founding",
