@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .base import Log, rounded, usd
+from .base import Log, Tables, rounded, usd
 from .fx import FxTable
 from .totals import CONDITIONAL, COUNTED_STATUSES, PIECE, PRIMARY, add_up, money_pieces
 
@@ -50,18 +50,18 @@ def _inside(pairs: pl.DataFrame) -> pl.DataFrame:
     return pairs.filter((start.is_null() | (day >= start)) & (day <= end))
 
 
-def _money_scope(windows: pl.DataFrame, rounds: pl.DataFrame) -> pl.DataFrame:
+def _money_scope(windows: pl.DataFrame, pieces: pl.DataFrame) -> pl.DataFrame:
     kinds = pl.DataFrame(
         [(s, k) for s, ks in SCOPE_KINDS.items() for k in ks],
         schema={"scope": pl.String, "counted_as": pl.String},
         orient="row",
     )
-    return _inside(
-        windows.join(kinds, on="scope").join(money_pieces(rounds), on=["company_id", "counted_as"])
-    )
+    return _inside(windows.join(kinds, on="scope").join(pieces, on=["company_id", "counted_as"]))
 
 
-def _ticket_scope(windows: pl.DataFrame, claims: pl.DataFrame, t: dict) -> pl.DataFrame:
+def _ticket_scope(
+    windows: pl.DataFrame, claims: pl.DataFrame, pieces: pl.DataFrame, tickets: pl.DataFrame
+) -> pl.DataFrame:
     """Pieces of the scope investors' money in each investor_commitments claim's window.
 
     A round only scope investors took part in counts whole (its committed money); in any
@@ -75,8 +75,8 @@ def _ticket_scope(windows: pl.DataFrame, claims: pl.DataFrame, t: dict) -> pl.Da
         .drop_nulls("investor_id")
         .unique()
     )
-    tickets = t["round_investors"].select("round_id", "investor_id", "amount", "amount_usd")
-    whole = money_pieces(t["rounds"]).filter(~pl.col("counted_as").is_in([CONDITIONAL]))
+    tickets = tickets.select("round_id", "investor_id", "amount", "amount_usd")
+    whole = pieces.filter(pl.col("counted_as") != CONDITIONAL)
     mine = (
         windows.join(named, on="claim_id")
         .join(tickets, on="investor_id")
@@ -96,14 +96,20 @@ def _ticket_scope(windows: pl.DataFrame, claims: pl.DataFrame, t: dict) -> pl.Da
     return pl.concat([whole_rounds, own_tickets]).select("claim_id", *PIECE)
 
 
-def claim_sums(claims: pl.DataFrame, t: dict) -> pl.DataFrame:
-    """Per claim: the rounds in its scope and window and what they add up to."""
+def claim_sums(claims: pl.DataFrame, t: Tables) -> pl.DataFrame:
+    """Per claim: the rounds in its scope and window and what they add up to.
+
+    The rounds become pieces of money once; both kinds of scope select from them.
+    """
     windows = _windows(claims, t["rounds"])
-    cols = ["claim_id", *PIECE]
-    pieces = pl.concat(
-        [_money_scope(windows, t["rounds"]).select(cols), _ticket_scope(windows, claims, t)]
+    pieces = money_pieces(t["rounds"])
+    in_scope = pl.concat(
+        [
+            _money_scope(windows, pieces).select("claim_id", *PIECE),
+            _ticket_scope(windows, claims, pieces, t["round_investors"]),
+        ]
     )
-    sums = add_up(pieces, ["claim_id"])
+    sums = add_up(in_scope, ["claim_id"])
     return sums.select(
         "claim_id",
         "rounds_counted",
@@ -113,7 +119,7 @@ def claim_sums(claims: pl.DataFrame, t: dict) -> pl.DataFrame:
     )
 
 
-def derive_claims(claims: pl.DataFrame, t: dict, fx: FxTable, log: Log) -> pl.DataFrame:
+def derive_claims(claims: pl.DataFrame, t: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
     """Claims in USD beside the sum of the money in their scope and window.
 
     No window start means since founding. The difference shows how far the claim is from
