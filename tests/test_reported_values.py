@@ -44,6 +44,28 @@ def test_examples(text, value, high, currency, qualifier):
     assert (f.currency, f.qualifier) == (currency, qualifier)
 
 
+@pytest.mark.parametrize("text", ["$350bn", "$350 billion", "350 billion", "3,500亿", "3500億"])
+def test_every_way_of_writing_350_billion_is_the_same_value(text):
+    assert parse_reported(text).value == pytest.approx(3.5e11)
+
+
+# A text giving a round and its valuation: each field takes its own figure, not the first one.
+BOTH = [
+    ("$30 billion round at a valuation of $350 billion", 3e10, 3.5e11),
+    ("$5 billion investment values Anthropic at $350 billion", 5e9, 3.5e11),
+    ("$3.5bn at a $61.5bn value", 3.5e9, 6.15e10),
+    ("raised $2B at more than $350B valuation", 2e9, 3.5e11),
+    ("以3500亿美元估值完成300亿美元融资", 3e10, 3.5e11),
+    ("$2.5 billion post-money valuation in February 2024", 2.5e9, 2.5e9),
+]
+
+
+@pytest.mark.parametrize("text,amount,valuation", BOTH)
+def test_amount_and_valuation_in_one_text(text, amount, valuation):
+    assert parse_reported(text, "amount").value == pytest.approx(amount)
+    assert parse_reported(text, "valuation").value == pytest.approx(valuation)
+
+
 def test_percent_and_multiples():
     assert parse_reported("exceeding 170%").unit == "percent"
     assert parse_reported("exceeding 170%").value == 170

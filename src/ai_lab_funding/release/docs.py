@@ -10,6 +10,7 @@ import re
 import pandas as pd
 
 from ..schemas import tables as ts
+from .coverage import COVERAGE_END, COVERAGE_START, coverage_block
 
 README_START, README_END = "<!-- tables:start -->", "<!-- tables:end -->"
 
@@ -142,8 +143,16 @@ def _anchor(title: str) -> str:
 
 
 def patched_readme(readme: str, tables: dict[str, pd.DataFrame]) -> str:
-    """README with its generated table block replaced (the rest is prose and stays as written)."""
-    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
-    if not pattern.search(readme):
-        raise ValueError(f"README.md lacks the {README_START} … {README_END} block")
-    return pattern.sub(lambda m: readme_tables(tables), readme)
+    """README with its generated blocks replaced (the rest is prose and stays as written).
+
+    The blocks are the table counts and the per-company coverage.
+    """
+    for start, end, block in (
+        (README_START, README_END, readme_tables),
+        (COVERAGE_START, COVERAGE_END, coverage_block),
+    ):
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(readme):
+            raise ValueError(f"README.md lacks the {start} … {end} block")
+        readme = pattern.sub(lambda m, block=block: block(tables), readme)
+    return readme

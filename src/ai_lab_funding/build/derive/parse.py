@@ -318,9 +318,82 @@ def _single(t: str, qualifier: str) -> Figure | None:
     return Figure(value, None, currency, qualifier, unit, _rounding(m.group(0)))
 
 
-def parse_reported(text: str) -> Figure | None:
-    """The first figure in `text`, or None when it holds no number (a name, a label)."""
-    t = _normalise(text)
+_VALUATION_CUE = re.compile(r"valuations?|valued|valuing|values?\b|worth|估值|市值", re.IGNORECASE)
+# What may stand between a figure and the valuation word after it: "$350 billion post-money".
+_FIGURE_TAIL = re.compile(
+    r"\s*(?:trillion|billion|million|tn|bn|mn|m|b|[万亿千百十]+)?\s*"
+    r"(?:美元|人民币|港元|元|yuan|dollars?|usd|rmb|hkd|euros?)?\s*"
+    r"(?:post-money|pre-money|post money|pre money|投后|投前)?\s*$",
+    re.IGNORECASE,
+)
+# How far after a valuation word its figure may start: "values Anthropic at $350 billion".
+_CUE_REACH = 30
+
+
+def _figures(t: str) -> list[re.Match[str]]:
+    """The numbers in `t` that can be figures: a bare year ("in February 2024") is not one."""
+    return [
+        m
+        for m in re.finditer(_NUM, t)
+        if not (re.fullmatch(r"(?:19|20)\d{2}", m.group(0)) and _figure_end(t, m) == m.end())
+    ]
+
+
+def _figure_end(t: str, number: re.Match[str]) -> int:
+    """Where a figure ends: after its number and the scale word that follows it, if any."""
+    for pattern, _ in _SCALE_RE:
+        scale = pattern.match(t, number.end())
+        if scale:
+            return scale.end()
+    return number.end()
+
+
+def _valuation_span(t: str) -> tuple[int, int] | None:
+    """Where the valuation figure sits in a text that also gives another figure, if it does.
+
+    A figure directly before a valuation word ("$350 billion valuation", "3500亿估值") wins
+    over one after it ("at a valuation of $350 billion"), since a clause after the word
+    ("…valuation, raising $2 billion") is usually about something else.
+    """
+    for cue in _VALUATION_CUE.finditer(t):
+        before = t[: cue.start()]
+        figures = list(re.finditer(_NUM, before))
+        if figures and _FIGURE_TAIL.fullmatch(before[figures[-1].end() :]):
+            start = _figure_end(before, figures[-2]) if len(figures) > 1 else 0
+            return start, cue.start()
+        nxt = re.search(_NUM, t[cue.end() :])
+        if nxt and nxt.start() <= _CUE_REACH:
+            return cue.end(), len(t)
+    return None
+
+
+def _focus(t: str, role: str | None) -> str:
+    """The part of `t` that holds the figure of `role` ("valuation" or "amount").
+
+    "$30 billion round at a valuation of $350 billion" gives $30 billion for an amount and
+    $350 billion for a valuation: the first figure alone answered $30 billion for both.
+    Texts with one figure, or without a valuation word, are left whole.
+    """
+    if role is None or len(_figures(t)) < 2:
+        return t
+    span = _valuation_span(t)
+    if span is None:
+        return t
+    start, end = span
+    if role == "valuation":
+        return t[start:end]
+    rest = t[:start] + " " + t[end:]
+    return rest if _figures(rest) else t
+
+
+def parse_reported(text: str, role: str | None = None) -> Figure | None:
+    """The figure in `text` (the first, or the one for `role`); None when it holds no number.
+
+    `role` is "valuation" for a valuation field and "amount" for a round's amount; a text
+    giving both ("$5 billion investment values Anthropic at $350 billion") then yields the
+    figure the field is about.
+    """
+    t = _focus(_normalise(text), role)
     t = re.sub(r"^\s*(?:19|20)\d{2}\s*[:：]\s*", "", t)  # a year label: "2025: $13.1 billion"
     t, plus = _without_plus(t)
     low = t.lower()

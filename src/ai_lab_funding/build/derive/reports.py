@@ -138,24 +138,30 @@ _PARSED = {
 _NOT_MONEY = ("percent", "multiple")
 
 
-def _parsed(texts: pl.Series) -> pl.DataFrame:
-    """Parse each distinct text once: a million reports repeat far fewer figures."""
-    distinct = texts.drop_nulls().unique()
+def _role(field: str | None) -> str | None:
+    """Which figure of a text a field is about: see `parse.parse_reported`."""
+    if field in ("pre_money_valuation", "post_money_valuation"):
+        return "valuation"
+    return "amount" if field in ("amount", "claimed_amount") else None
+
+
+def _parsed(texts: pl.Series, fields: pl.Series) -> pl.DataFrame:
+    """Parse each distinct (text, field role) once: a million reports repeat far fewer figures."""
+    asked = pl.DataFrame({"text": texts, "role": fields.map_elements(_role, pl.String)})
+    distinct = asked.drop_nulls("text").unique(maintain_order=True)
     rows = []
-    for text in distinct:
-        f = parse_reported(text)
+    for text, role in distinct.iter_rows():
+        f = parse_reported(text, role)
         rows.append(
             (f.value, f.high, f.qualifier, f.rounding, f.currency, f.unit, True)
             if f
             else (None, None, None, 0.0, None, None, False)
         )
-    table = pl.DataFrame(rows, schema=_PARSED, orient="row").with_columns(text=distinct)
-    out = (
-        texts.alias("text")
-        .to_frame()
-        .join(table, on="text", how="left", maintain_order="left")
-        .drop("text")
+    table = pl.DataFrame(rows, schema=_PARSED, orient="row").hstack(distinct)
+    out = asked.join(
+        table, on=["text", "role"], how="left", maintain_order="left", nulls_equal=True
     )
+    out = out.drop("text", "role")
     return out.with_columns(pl.col("rounding").fill_null(0.0), pl.col("parsed").fill_null(False))
 
 
@@ -216,7 +222,10 @@ def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
         "implied_currency",
     ).with_row_index(POS)
     w = w.hstack(
-        _parsed(w.select(pl.when("numeric").then(pl.col("value_as_reported")).alias("t"))["t"])
+        _parsed(
+            w.select(pl.when("numeric").then(pl.col("value_as_reported")).alias("t"))["t"],
+            w["field"],
+        )
     )
     unparsed = w.filter(pl.col("numeric") & ~pl.col("parsed"))
     for pos, text, verdict, table, fld in unparsed.select(
