@@ -55,17 +55,21 @@ def test_check_names_stale_files(curated, released):
 def test_docs_are_generated_and_checked(curated, tmp_path):
     out = tmp_path / "site"
     out.mkdir()
-    (out / "README.md").write_text("# x\n<!-- tables:start -->\n<!-- tables:end -->\n")
+    (out / "README.md").write_text(
+        "# x\n<!-- tables:start -->\n<!-- tables:end -->\n"
+        "<!-- coverage:start -->\n<!-- coverage:end -->\n"
+    )
     build(curated, out)
     readme = (out / "README.md").read_text()
     assert "| [`rounds`](docs/data-dictionary.md" in readme and "| 3 |" in readme
+    assert "| Moonshot AI (`moonshot-ai`) | 3 |" in readme  # the coverage block
     dictionary = (out / "docs" / "data-dictionary.md").read_text()
     from ai_lab_funding.schemas import tables as ts
 
     for table in ts.table_names():
         for f in ts.fields(table):
             assert f"| `{f['name']}` |" in dictionary, (table, f["name"])
-    for name in ("valuations", "moonshot-unit-errors"):
+    for name in ("valuations", "moonshot-unit-errors", "funding"):
         assert (out / "docs" / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert b"<svg" in (out / "docs" / "figures" / f"{name}.svg").read_bytes()
     assert check(curated, out) == []
