@@ -3,6 +3,7 @@
 import dataclasses
 import functools
 import http.server
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -58,7 +59,10 @@ def served(fixture_release, tmp_path, monkeypatch):
 
     site = tmp_path / "site"
     shutil.copytree(fixture_release, site / "99.0.0")
-    pin = hashlib.sha256((site / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
+    descriptor = site / "99.0.0" / "datapackage.json"
+    desc = json.loads(descriptor.read_text(encoding="utf-8"))
+    descriptor.write_text(json.dumps({**desc, "version": "99.0.0"}), encoding="utf-8")
+    pin = hashlib.sha256(descriptor.read_bytes()).hexdigest()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *a, **k: None
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

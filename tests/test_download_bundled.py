@@ -107,3 +107,37 @@ def test_export_of_a_damaged_bundle_fails_in_one_line(bundle, tmp_path, capsys):
 def test_the_real_bundled_release_verifies():
     for table in alf.tables():
         assert loader.verified_parquet(table, paths.release_dir()).is_file()
+
+
+def test_a_load_during_a_build_waits_for_it_instead_of_calling_the_release_damaged(bundle):
+    import threading
+    import time
+
+    from ai_lab_funding.release.swap import release_lock
+
+    rounds = bundle / "data" / "rounds.parquet"
+    whole = rounds.read_bytes()
+    holding = threading.Event()
+
+    def build() -> None:  # a build midway through replacing the release
+        with release_lock(bundle):
+            rounds.unlink()
+            holding.set()
+            time.sleep(0.5)
+            rounds.write_bytes(whole)
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    assert holding.wait(10)
+    assert len(alf.load("rounds")) > 0  # waited for the lock, then found the file whole
+    worker.join()
+
+
+def test_a_damage_that_outlives_the_build_is_still_refused(bundle):
+    from ai_lab_funding.release.swap import release_lock
+
+    with release_lock(bundle):  # a build ran here: the lock file exists, and is free now
+        pass
+    flip(bundle / "data" / "rounds.parquet")
+    with pytest.raises(ReleaseError, match="is damaged"):
+        alf.load("rounds")

@@ -26,7 +26,7 @@ from test_download_server import (
 )
 
 from ai_lab_funding.cli import main
-from ai_lab_funding.remote import DESCRIPTOR_CAP, fetch
+from ai_lab_funding.remote import DESCRIPTOR_CAP, ReleaseError, fetch
 
 ROUNDS = "data/rounds.parquet"
 
@@ -221,3 +221,115 @@ def test_export_of_an_unpinned_unknown_release_fails_in_one_line(site, warm, cac
 def test_a_pin_without_a_version_is_a_usage_error(capsys):
     assert main(["export", "--format", "csv", "--descriptor-sha256", "0" * 64, "x"]) == 2
     assert "--version" in capsys.readouterr().err
+
+
+# --- 5. name lookups and redirects -----------------------------------------------------------
+
+
+def redirect_to(url):
+    """A behaviour: answer 302 with `url` as the new address."""
+
+    def behaviour(handler, body):
+        handler.send_response(302)
+        handler.send_header("Location", url)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    return behaviour
+
+
+def test_a_name_lookup_that_hangs_is_cut_off_at_the_deadline(cache, monkeypatch):
+    import socket
+    import threading
+    import time
+
+    lookup, release = socket.getaddrinfo, threading.Event()
+
+    def hanging(host, *args, **kwargs):
+        if host == "stuck.invalid":
+            release.wait(30)  # a resolver that never answers (ended when the test is done)
+        return lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    start = time.monotonic()
+    try:
+        with pytest.raises(ReleaseError, match="took longer than 1 s"):
+            fetch(KNOWN, base_url="http://stuck.invalid:8080", timeout=1)
+        assert time.monotonic() - start < 5
+    finally:
+        release.set()
+    assert snapshot(cache) == {}
+
+
+def test_a_mirror_on_the_local_network_may_redirect_within_it(site, warm, cache):
+    other = Site()
+    other.publish(KNOWN, release_files())
+    with running(other):
+        site.plant(KNOWN, ROUNDS, redirect_to(f"{other.base}/{KNOWN}/{ROUNDS}"))
+        (cache / KNOWN / ROUNDS).unlink()
+        fetch(KNOWN, base_url=site.base)
+        assert other.got(KNOWN, ROUNDS) == 1
+    assert snapshot(cache) == warm
+
+
+def test_a_server_on_the_internet_cannot_redirect_into_the_local_network(
+    site, warm, cache, monkeypatch
+):
+    from ai_lab_funding.remote import download
+
+    inner = Site()
+    inner.publish(KNOWN, release_files())
+    with running(inner):
+        port = int(inner.base.rsplit(":", 1)[1])
+        # Pretend the first server is on the internet: only `inner` counts as local.
+        monkeypatch.setattr(download, "_in_local_network", lambda s: s.getpeername()[1] == port)
+        site.plant(KNOWN, ROUNDS, redirect_to(f"{inner.base}/{KNOWN}/{ROUNDS}"))
+        (cache / KNOWN / ROUNDS).unlink()
+        before = snapshot(cache)
+        message = refused(site, KNOWN)
+        assert "redirected to 127.0.0.1 in the local network; refused" in message
+        assert inner.got(KNOWN, ROUNDS) == 0
+    assert snapshot(cache) == before
+
+
+def test_a_redirect_from_https_to_http_is_refused(cache, tmp_path, monkeypatch):
+    context, cert = self_signed(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    plain, tls_site = Site(), Site()
+    plain.publish(KNOWN, release_files())
+    tls_site.publish(KNOWN, release_files())
+    with running(plain), running(tls_site, tls=context):
+        tls_site.plant(KNOWN, "datapackage.json", redirect_to(f"{plain.base}/{KNOWN}/x"))
+        message = refused(tls_site, KNOWN)
+        assert "redirected to a http address; only https to https" in message
+        assert plain.requests == []
+    assert snapshot(cache) == {}
+
+
+# --- 6. what killed fetches leave ------------------------------------------------------------
+
+
+def test_a_fetch_removes_the_staging_folders_of_killed_fetches(site, warm, cache, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    killed = cache / f".{KNOWN}.partial-{dead}-abc123"  # its fetch got SIGKILL
+    running_now = cache / f".{KNOWN}.partial-{os.getpid()}-def456"  # a fetch still at work
+    for folder in (killed, running_now):
+        (folder / "data").mkdir(parents=True)
+        (folder / ROUNDS).write_bytes(b"half a file")
+    outside = tmp_path / "keep"
+    outside.mkdir()
+    (cache / f".{KNOWN}.partial-{dead}-link").symlink_to(outside)  # never followed
+    (cache / KNOWN / ROUNDS).unlink()
+    fetch(KNOWN, base_url=site.base)
+    assert not killed.exists()
+    assert (running_now / ROUNDS).read_bytes() == b"half a file"
+    assert outside.is_dir()

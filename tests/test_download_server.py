@@ -66,8 +66,14 @@ class Site:
         return sha256(files["datapackage.json"])
 
     def publish_descriptor(self, version: str, descriptor: dict | bytes) -> str:
-        """Serve the bundled data files with another descriptor; return that descriptor's pin."""
-        raw = descriptor if isinstance(descriptor, bytes) else json.dumps(descriptor).encode()
+        """Serve the bundled data files with another descriptor; return that descriptor's pin.
+
+        A dict descriptor is stamped with `version` (a publisher's descriptor names its own
+        release); bytes are served as they are.
+        """
+        if isinstance(descriptor, dict):
+            descriptor = json.dumps({**descriptor, "version": version}).encode()
+        raw = descriptor
         return self.publish(version, {**release_files(), "datapackage.json": raw})
 
     def plant(self, version: str, rel: str, behaviour: Behaviour) -> threading.Event:

@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import http.server
+import json
 import shutil
 import threading
 
@@ -82,15 +83,23 @@ def test_tampered_descriptor_is_refused(server):
         fetch(__version__, base_url=base)
 
 
+def _republish(release, version: str) -> str:
+    """Serve the release as `version` (its descriptor saying so); return the descriptor's pin."""
+    folder = release.rename(release.parent / version)
+    descriptor = folder / "datapackage.json"
+    desc = json.loads(descriptor.read_text(encoding="utf-8"))
+    descriptor.write_text(json.dumps({**desc, "version": version}), encoding="utf-8")
+    return hashlib.sha256(descriptor.read_bytes()).hexdigest()
+
+
 def test_newer_release_is_refused_unless_its_descriptor_is_pinned(server, cache):
     base, release = server
-    release.rename(release.parent / "99.0.0")
+    pin = _republish(release, "99.0.0")
     with pytest.raises(ReleaseError, match="not one this package knows") as e:
         fetch("99.0.0", base_url=base)
     assert "newer than ai-lab-funding" in str(e.value)
     assert "descriptor_sha256=" in str(e.value) and "--descriptor-sha256" in str(e.value)
     assert not cache.exists()
-    pin = hashlib.sha256((release.parent / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
     assert fetch("99.0.0", base_url=base, descriptor_sha256=pin) == cache / "99.0.0"
     assert fetch("99.0.0", base_url=base, descriptor_sha256=f"sha256:{pin.upper()}")
 
@@ -114,13 +123,22 @@ def test_a_pin_that_contradicts_a_known_release_is_refused(server):
         fetch(__version__, base_url=server[0], descriptor_sha256="0" * 64)
 
 
+def test_a_pinned_descriptor_of_another_version_is_refused(server, cache):
+    base, release = server
+    folder = release.rename(release.parent / "99.0.0")  # the 0.1.0 descriptor, served as 99.0.0
+    pin = hashlib.sha256((folder / "datapackage.json").read_bytes()).hexdigest()
+    with pytest.raises(ReleaseError, match="says it is version '0.1.0', not the 99.0.0"):
+        fetch("99.0.0", base_url=base, descriptor_sha256=pin)
+    assert [p.name for p in cache.iterdir()] == []
+
+
 def test_load_package_and_the_command_line_take_a_pin(server, cache, capsys):
     base, release = server
-    release.rename(release.parent / "99.0.0")
-    pin = hashlib.sha256((release.parent / "99.0.0" / "datapackage.json").read_bytes()).hexdigest()
+    pin = _republish(release, "99.0.0")
     rounds = alf.load("rounds", version="99.0.0", base_url=base, descriptor_sha256=pin)
     assert len(rounds) == len(alf.load("rounds"))
-    assert alf.package(version="99.0.0", base_url=base, descriptor_sha256=pin) == alf.package()
+    fetched = alf.package(version="99.0.0", base_url=base, descriptor_sha256=pin)
+    assert fetched == {**alf.package(), "version": "99.0.0"}
     argv = ["fetch", "--version", "99.0.0", "--base-url", base, "--descriptor-sha256", pin]
     assert main(argv) == 0
     assert capsys.readouterr().out == f"{cache / '99.0.0'}\n"

@@ -32,6 +32,21 @@ EXAMPLES = [
     ("hundreds of millions of dollars", 1e8, 1e9, "USD", "range"),
     ("數億美元", 2e8, 9e8, "USD", "range"),
     ("100亿", 1e10, None, None, "exact"),
+    # Scale words and currencies of other languages, as the new labs' sources print them.
+    ("225 milioni di dollari", 2.25e8, None, "USD", "exact"),
+    ("40 миллиардов долларов", 4e10, None, "USD", "exact"),
+    ("1,5 Milliarden Euro", 1.5e9, None, "EUR", "exact"),
+    ("2,3 bilhões de dólares", 2.3e9, None, "USD", "exact"),
+    ("3 mil millones de dólares", 3e9, None, "USD", "exact"),
+    ("1 milliard d'euros", 1e9, None, "EUR", "exact"),
+    ("500 Mio. Euro", 5e8, None, "EUR", "exact"),
+    ("316억 원", 3.16e10, None, "KRW", "exact"),
+    ("5,600억원", 5.6e11, None, "KRW", "exact"),
+    ("7.9조 원", 7.9e12, None, "KRW", "exact"),
+    ("10 billion won", 1e10, None, "KRW", "exact"),
+    ("Rs 400 crore", 4e9, None, "INR", "exact"),
+    ("₹50 lakh", 5e6, None, "INR", "exact"),
+    ("¥20 billion yen", 2e10, None, "CNY", "exact"),
 ]
 
 

@@ -111,6 +111,19 @@ def verified_parquet(table: str, root: Path) -> Path:
         if rel not in _descriptor_hashes(root / "datapackage.json", _signature(root, None)):
             raise ReleaseError(f"{root / 'datapackage.json'} lists no {rel}: no table {table}")
         return path
+    try:
+        return _verified_bundled(root, rel, path)
+    except ReleaseError:
+        # A build in a checkout replaces `data/` and `datapackage.json` one after the other
+        # while it holds the release lock: a load in between sees a file missing, or a file
+        # and a descriptor of two releases. Rather than call that damage, wait for the lock
+        # (a build holds it for seconds) and look again; only what outlives it is an error.
+        if not _waited_for_build(root):
+            raise
+        return _verified_bundled(root, rel, path)
+
+
+def _verified_bundled(root: Path, rel: str, path: Path) -> Path:
     key = _signature(root, path)
     if key not in _VERIFIED:
         _check_bundled(root, rel, path, key)
@@ -145,6 +158,24 @@ def _descriptor_hashes(descriptor: Path, signature: tuple[object, ...]) -> dict[
             f"{descriptor}: unreadable release descriptor ({type(e).__name__}); "
             f"{_remedy(descriptor.parent)}"
         ) from None
+
+
+# How long a load waits for a build that is replacing the release it reads.
+BUILD_WAIT = 60.0
+
+
+def _waited_for_build(root: Path) -> bool:
+    """Wait until no build holds `root`'s release lock; False where none ever ran or it stays."""
+    lock_file = root / paths.RELEASE_LOCK
+    if not lock_file.is_file():
+        return False  # an installed package: no build ever runs here
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(lock_file, timeout=BUILD_WAIT):
+            return True
+    except (Timeout, OSError):
+        return False
 
 
 def _check_bundled(root: Path, rel: str, path: Path, key: tuple[object, ...]) -> None:

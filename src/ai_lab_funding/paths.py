@@ -8,6 +8,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The wheel carries schemas and the release in _bundle/; a checkout has them at the repo root.
 BUNDLE_DIR = PACKAGE_DIR / "_bundle"
 REPO_ROOT = PACKAGE_DIR.parent.parent
+# The file a build holds locked while it replaces a release folder's files (release/swap.py).
+RELEASE_LOCK = ".release.lock"
 
 
 def checkout_root() -> Path | None:

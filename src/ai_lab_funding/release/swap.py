@@ -62,6 +62,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from ..paths import RELEASE_LOCK
+
 DATA = "data"
 DESCRIPTOR = "datapackage.json"
 PARTS = (DESCRIPTOR, DATA)  # parked in this order, moved in and restored in the reverse
@@ -70,7 +72,7 @@ JOURNAL = ".release-swap"
 OLD = "old"
 TRASH_PREFIX = ".release-trash-"
 LEGACY = ".release-old"
-LOCK = ".release.lock"
+LOCK = RELEASE_LOCK
 LOCK_TIMEOUT = 60.0  # seconds a build or check waits for another one before it gives up
 
 

@@ -63,12 +63,13 @@ def fetch(
     AI_LAB_FUNDING_TIMEOUT, else 120). Any failure raises ReleaseError and leaves the cache
     (or `dest`) as it was.
     """
-    name, sha256 = descriptor_hash(canonical_version(version), descriptor_sha256)
+    version = canonical_version(version)
+    name, sha256 = descriptor_hash(version, descriptor_sha256)
     base, seconds = release_base(base_url), deadline_seconds(timeout)
     job = Fetch(f"{base}/{name}", release_folder(name, dest), seconds, progress)
     staging = Staging(job.folder)
     try:
-        for res in job.descriptor(staging, sha256):
+        for res in job.descriptor(staging, sha256, version):
             job.file(staging, res)
         staging.install()
     finally:

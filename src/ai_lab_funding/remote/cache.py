@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 from .descriptor import Resource, check_descriptor
@@ -70,7 +71,10 @@ class Staging:
     def _make(self) -> Path:
         try:
             self.folder.parent.mkdir(parents=True, exist_ok=True)
-            made = tempfile.mkdtemp(prefix=f".{self.folder.name}.partial-", dir=self.folder.parent)
+            _sweep(self.folder)
+            made = tempfile.mkdtemp(
+                prefix=f".{self.folder.name}.partial-{os.getpid()}-", dir=self.folder.parent
+            )
         except OSError as e:
             raise ReleaseError(f"cannot write in {self.folder.parent}: {one_line(e)}") from None
         return Path(os.path.abspath(made))  # absolute: pooch would expand a leading '~'
@@ -98,6 +102,44 @@ class Staging:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# A staging folder whose fetch cannot be asked whether it is alive is left this long.
+STALE_SECONDS = 24 * 3600
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process `pid` runs here (POSIX only; elsewhere we cannot tell: False)."""
+    if os.name != "posix" or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, owned by someone else
+    return False
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what killed fetches of `folder` left: staging folders of processes now gone.
+
+    A fetch killed with SIGKILL cannot clean up, and its `.<name>.partial-<pid>-*` folder
+    would stay beside the release for ever. One whose process is gone is removed; one that
+    names no process we can ask about is removed once it is a day old.
+    """
+    prefix = f".{folder.name}.partial-"
+    for left in folder.parent.glob(prefix + "*"):
+        if left.is_symlink() or not left.is_dir():
+            continue
+        pid = left.name[len(prefix) :].split("-", 1)[0]
+        try:
+            stale = _gone(int(pid)) if pid.isdigit() else False
+            stale = stale or time.time() - left.lstat().st_mtime > STALE_SECONDS
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(left, ignore_errors=True)
+
+
 def release_folder(name: str, dest: Path | None) -> Path:
     """Where release `name` goes: `dest`, or its folder in the cache, kept inside the cache."""
     if dest is not None:
@@ -113,7 +155,7 @@ class Fetch:
         """Fetch from `base` into `folder`, each file within `seconds`."""
         self.base, self.folder, self.seconds, self.progress = base, folder, seconds, progress
 
-    def descriptor(self, staging: Staging, sha256: str) -> list[Resource]:
+    def descriptor(self, staging: Staging, sha256: str, version: str) -> list[Resource]:
         """The verified descriptor's files: from the cache if it still hashes right."""
         url = f"{self.base}/{DESCRIPTOR}"
         cached = _file_inside(self.folder / DESCRIPTOR, self.folder, "descriptor")
@@ -121,7 +163,7 @@ class Fetch:
         if raw is None:
             get = Downloader(DESCRIPTOR_CAP, False, self.seconds, self.progress)
             raw = retrieve(url, sha256, staging.place(DESCRIPTOR), get).read_bytes()
-        return check_descriptor(raw, url)
+        return check_descriptor(raw, url, version)
 
     def file(self, staging: Staging, res: Resource) -> None:
         """Stage one release file, unless the cache already holds exactly its bytes."""

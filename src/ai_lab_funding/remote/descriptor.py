@@ -16,6 +16,9 @@ _SHA256 = re.compile(r"sha256:([0-9a-fA-F]{64})")
 # One part of a resource path: portable file-name characters, never a leading dot or dash,
 # so nothing in a URL needs escaping and no hidden or staging name can be written.
 _PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+# Names Windows reserves for devices whatever the extension ("CON.csv", "nul", "COM1.parquet"):
+# writing one opens the device, not a file. A part may not end in a dot either (Windows drops it).
+_WINDOWS_DEVICE = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.I)
 
 
 class Resource(NamedTuple):
@@ -26,12 +29,14 @@ class Resource(NamedTuple):
     sha256: str
 
 
-def check_descriptor(raw: bytes, where: str) -> list[Resource]:
+def check_descriptor(raw: bytes, where: str, version: str | None = None) -> list[Resource]:
     """The files a descriptor lists, or ReleaseError naming `where` and what is wrong.
 
     Called only on bytes whose sha256 is known or pinned, yet checked as if hostile: a pin
-    vouches for bytes, not for their sense. Every path must stay inside the release and be
-    a plain relative name; every hash must be sha256 and every size an integer.
+    vouches for bytes, not for their sense. The descriptor must say it is release `version`
+    (when given: a wrong pin must not file one release's data under another's number).
+    Every path must stay inside the release and be a plain relative name that every system
+    can write; every hash must be sha256 and every size an integer.
     """
     if len(raw) > DESCRIPTOR_CAP:
         raise ReleaseError(f"{where}: descriptor larger than {DESCRIPTOR_CAP} bytes")
@@ -46,7 +51,24 @@ def check_descriptor(raw: bytes, where: str) -> list[Resource]:
         raise ReleaseError(f"{where}: 'resources' must be a non-empty list of objects")
     resources = [_resource(r, f"{where}: resource {i + 1}") for i, r in enumerate(items)]
     _check_layout(resources, where)
+    if version is not None:
+        _check_version(desc.get("version"), version, where)
     return resources
+
+
+def _check_version(said: object, version: str, where: str) -> None:
+    """The descriptor's own version must be the one asked for, compared as PEP 440 versions."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        same = isinstance(said, str) and Version(said) == Version(version)
+    except InvalidVersion:
+        same = False
+    if not same:
+        raise ReleaseError(
+            f"{where}: the descriptor says it is version {short(said)}, not the {version} "
+            "asked for; check the pinned sha256 and the address"
+        )
 
 
 def _resource(res: dict, where: str) -> Resource:
@@ -63,10 +85,16 @@ def _resource_path(path: object, where: str) -> str:
         raise ReleaseError(f"{where}: path {short(path)} points outside the release")
     if path.split("/")[0].casefold() == DESCRIPTOR:
         raise ReleaseError(f"{where}: path {short(path)} would overwrite the descriptor")
-    if not all(_PART.fullmatch(part) for part in path.split("/")):
+    parts = path.split("/")
+    if not all(_PART.fullmatch(part) for part in parts):
         raise ReleaseError(
             f"{where}: path {short(path)} is not a plain relative file name "
             "(letters, digits, '.', '_', '-' in parts separated by '/')"
+        )
+    if any(_WINDOWS_DEVICE.fullmatch(part) or part.endswith(".") for part in parts):
+        raise ReleaseError(
+            f"{where}: path {short(path)} cannot be written on Windows "
+            "(a device name such as CON or NUL, or a name ending in '.')"
         )
     return path
 

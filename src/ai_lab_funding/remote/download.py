@@ -3,10 +3,14 @@
 pooch keeps its temporary-file-then-move behaviour and its sha256 check; the downloader it
 calls here stops at the declared size (decoded bytes, so a gzip bomb stops too) and shuts
 the connection when the file's deadline passes, so a dripping server cannot hold a fetch.
+The download runs in a worker thread the caller stops waiting for at the deadline, so a
+name lookup that hangs (no socket yet to shut) cannot hold it either. A server may redirect,
+but not from https to http, nor from a server on the internet into the local network.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -14,11 +18,14 @@ import time
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
 
 from .errors import ReleaseError, one_line
 from .settings import CHUNK, CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT_VARIABLE
 
 _LOCAL = threading.local()  # this thread's running deadline and whether pooch is hushed
+# How long past its deadline a download's worker is waited for (it shuts its own socket).
+LATE = 1.0
 
 
 class _Deadline:
@@ -36,6 +43,7 @@ class _Deadline:
         self._end = time.monotonic() + seconds
         self._fired = False
         self._sockets: list[socket.socket] = []
+        self.local_network: bool | None = None  # the first connection: to a non-public peer?
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
@@ -79,14 +87,38 @@ def _shut(sock: socket.socket) -> None:
         pass  # already closed
 
 
+def _in_local_network(sock: socket.socket) -> bool:
+    """Whether the socket's peer is not a public address (loopback, private, link-local…)."""
+    try:
+        host = sock.getpeername()[0]
+        return not ipaddress.ip_address(host.split("%")[0]).is_global
+    except (OSError, ValueError, IndexError, TypeError):
+        return False  # not an IP socket: nothing to compare
+
+
 class _ReportsSocket:
-    """Mixin for urllib3 connections: hand each new socket to this thread's deadline."""
+    """Mixin for urllib3 connections: hand each new socket to this thread's deadline.
+
+    It also keeps a download that began on the internet out of the local network: when the
+    first connection's peer is a public address, a later one (a redirect) to a loopback,
+    private or link-local address is refused, whatever name led there. A server chosen on
+    the local network (a mirror, a test server) may redirect within it.
+    """
 
     def _new_conn(self) -> socket.socket:  # urllib3's one place where a socket is made
         sock = super()._new_conn()  # type: ignore[misc]
         deadline = getattr(_LOCAL, "deadline", None)
         if deadline is not None:
             deadline.attach(sock)
+            local = _in_local_network(sock)
+            if deadline.local_network is None:
+                deadline.local_network = local
+            elif local and not deadline.local_network:
+                sock.close()
+                raise ReleaseError(
+                    f"a server on the internet redirected to {self.host} "  # type: ignore[attr-defined]
+                    "in the local network; refused"
+                )
         return sock
 
 
@@ -126,6 +158,27 @@ def _adapter_class() -> type:
     return WatchedAdapter
 
 
+@cache
+def _session_class() -> type:
+    """A requests session that refuses a redirect from https to plain http."""
+    import requests
+
+    class NoDowngrade(requests.Session):
+        def get_redirect_target(self, resp: Any) -> str | None:
+            target = super().get_redirect_target(resp)
+            if target is None:
+                return None
+            to = urlsplit(urljoin(resp.url, target)).scheme.lower()
+            if to not in ("http", "https") or (urlsplit(resp.url).scheme == "https" != to):
+                raise ReleaseError(
+                    f"{resp.url}: redirected to a {to or 'relative'} address; only https "
+                    "to https (or http to http or https) is followed"
+                )
+            return target
+
+    return NoDowngrade
+
+
 def _network_errors() -> tuple[type[BaseException], ...]:
     """What a hostile or broken server can make requests, urllib3 or http.client raise."""
     import http.client
@@ -154,13 +207,27 @@ class Downloader:
 
     def __call__(self, url: str, output_file: str | IO[bytes], pooch: object = None) -> None:
         """Write `url` into pooch's temporary file; pooch checks the hash and moves it."""
-        with _Deadline(self.seconds) as deadline:
-            try:
-                got = self._get(url, output_file, deadline)
-            except _network_errors():
-                if deadline.expired:
-                    raise self._too_slow(url) from None
-                raise
+        deadline = _Deadline(self.seconds)
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            with deadline:
+                try:
+                    outcome["got"] = self._get(url, output_file, deadline)
+                except BaseException as e:  # handed to the waiting thread below
+                    outcome["error"] = e
+
+        worker = threading.Thread(target=work, name="ai-lab-funding-download", daemon=True)
+        worker.start()
+        worker.join(self.seconds + LATE)
+        if worker.is_alive():  # stuck where no socket can be shut: a name lookup
+            raise self._too_slow(url)
+        error = outcome.get("error")
+        if error is not None:
+            if deadline.expired and isinstance(error, _network_errors()):
+                raise self._too_slow(url) from None
+            raise error
+        got = outcome["got"]
         if deadline.expired:
             raise self._too_slow(url)
         if self.exact and got != self.limit:
@@ -174,10 +241,8 @@ class Downloader:
         )
 
     def _get(self, url: str, output_file: str | IO[bytes], deadline: _Deadline) -> int:
-        import requests
-
         timeout = (min(CONNECT_TIMEOUT, self.seconds), min(READ_TIMEOUT, self.seconds))
-        with requests.Session() as session:
+        with _session_class()() as session:
             session.max_redirects = 5
             session.mount("http://", _adapter_class()())
             session.mount("https://", _adapter_class()())

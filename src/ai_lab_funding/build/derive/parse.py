@@ -40,10 +40,13 @@ _SUFFIX_QUALIFIERS = [("at_least", r"以上|多|\+"), ("about", r"左右")]
 
 _CURRENCY_MARKS = [  # longest first
     ("HKD", r"HK\$|HKD|港元|港币|港幣"),
-    ("USD", r"US\$|USD|美元|美金|\$|dollars?"),
+    ("USD", r"US\$|USD|美元|美金|\$|dollars?|dólares|dollari|долларов|доллара|달러"),
     ("CNY", r"RMB|CNY|人民币|yuan|元|¥|￥"),
     ("EUR", r"€|EUR|euros?"),
     ("GBP", r"£|GBP|pounds?"),
+    ("KRW", r"KRW|₩|\bwon\b|원"),
+    ("JPY", r"JPY|\byen\b|円"),
+    ("INR", r"INR|₹|\bRs\.?|rupees?"),
 ]
 _SCALES = [  # longest first; Chinese compound units before single ones
     (r"万亿|兆", 1e12),
@@ -55,9 +58,21 @@ _SCALES = [  # longest first; Chinese compound units before single ones
     (r"亿", 1e8),
     (r"万", 1e4),
     (r"千", 1e3),
-    (r"trillion|tn|t\b", 1e12),
+    (r"조", 1e12),  # Korean units: 조 = 10^12, 억 = 10^8, 만 = 10^4
+    (r"억", 1e8),
+    (r"만", 1e4),
+    (r"trillion|tn|t\b|billones|bilioni", 1e12),
+    # The European long scale: milliard (fr), Milliarde(n) (de), miliardo/i (it), mil millones
+    # (es), bilhão/bilhões (pt, short scale), миллиард/млрд (ru) are all 10^9.
+    (r"mil millones|milliard\w*|miliard\w*|bilh(?:ão|ões|ao|oes)|mrd\b\.?|миллиард\w*|млрд", 1e9),
     (r"billion|bn|b\b", 1e9),
-    (r"million|mn|mln|mio|mil\b|m\b", 1e6),
+    (r"crores?|cr\b", 1e7),  # Indian: 1 crore = 10^7, 1 lakh = 10^5
+    (r"lakhs?|lacs?\b", 1e5),
+    (
+        r"million\w*|millones|mill[oó]n|milion\w*|milh(?:ão|ões|ao|oes)|миллион\w*|млн"
+        r"|mn|mln|mio\b\.?|mil\b|m\b",
+        1e6,
+    ),
     (r"thousand|k\b", 1e3),
 ]
 _WORD_MULTIPLES = {
@@ -220,6 +235,9 @@ def _normalise(text: str) -> str:
         .replace("億", "亿")
         .replace("萬", "万")
     )
+    # A decimal comma ("1,5 Milliarden", "2,3 bilhões"): one or two digits after the comma
+    # and a scale word next; "1,500 million" (three digits) keeps its thousands separator.
+    t = re.sub(r"(\d),(\d{1,2})(?=\s*(?:[A-Za-zА-я]|억|조|만))", r"\1.\2", t)
     # A single Chinese numeral before a unit (一亿, 五十亿 is left to digits): 一亿 → 1亿.
     t = re.sub(
         r"([一二两兩三四五六七八九十])(?=[亿万千百])", lambda m: str(_CN_DIGITS[m.group(1)]), t
