@@ -80,9 +80,9 @@ def test_an_investor_claim_counts_only_that_investors_money(release):
     claims = release["cumulative_claims"].set_index("claim_id")
     ms = claims.loc["openai-cum-ndtvprofit-20241002-openai-6-6b"]
     assert ms["scope_investor_ids"] == "microsoft"
-    # The January 2023 deal was Microsoft's alone; in the October 2024 round its ticket is
-    # unknown, so the sum is a floor rather than the round's $6.6B.
-    assert ms["rounds_sum_usd"] == pytest.approx(10e9)
+    # The July 2019 ($1B) and January 2023 ($10B) deals were Microsoft's alone; in the
+    # October 2024 round its ticket is unknown, so the sum is a floor, not the round's $6.6B.
+    assert ms["rounds_sum_usd"] == pytest.approx(11e9)
     assert bool(ms["sum_is_lower_bound"])
 
 
