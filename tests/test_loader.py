@@ -55,3 +55,22 @@ def test_validate_accepts_the_release_and_rejects_bad_rows():
     rules = {(p.column, p.rule) for p in e.value.problems}
     assert ("round_type", "enum") in rules and ("currency", "pattern") in rules
     assert any("did you mean series_c?" in p.hint for p in e.value.problems)
+
+
+def test_parquet_columns_say_what_they_are():
+    import pyarrow.parquet as pq
+
+    from ai_lab_funding import paths
+
+    schema = pq.read_schema(paths.release_dir() / "data" / "rounds.parquet")
+    meta = schema.field("amount_usd").metadata
+    assert meta[b"unit"] == b"USD" and b"US dollars" in meta[b"description"]
+    assert schema.field("round_id").metadata[b"title"]
+
+
+def test_duckdb_gives_enum_columns_like_the_other_engines_categoricals():
+    rel = alf.load("rounds", engine="duckdb")
+    types = dict(zip(rel.columns, map(str, rel.types)))
+    assert types["status"].startswith("ENUM(") and "'closed'" in types["status"]
+    assert types["round_id"] == "VARCHAR"
+    assert rel.aggregate("count(*)").fetchall()[0][0] == len(alf.load("rounds"))

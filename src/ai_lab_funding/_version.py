@@ -4,5 +4,5 @@ The release date doubles as the descriptor's `created`, so two builds of the sam
 curated tables are byte-identical whatever the clock says.
 """
 
-__version__ = "0.1.0"
-RELEASE_DATE = "2026-11-22"
+__version__ = "0.2.0"
+RELEASE_DATE = "2026-12-01"

@@ -253,7 +253,27 @@ def load(
         enums = ts.enum_fields(table)
         df = module.read_parquet(path)
         return df.with_columns([module.col(n).cast(module.Enum(v)) for n, v in enums.items()])
-    return module.read_parquet(str(path))
+    return _duckdb_with_enums(module.read_parquet(str(path)), table)
+
+
+def _duckdb_with_enums(rel: Any, table: str) -> Any:
+    """A DuckDB relation whose enum columns are DuckDB ENUMs, as the others' categoricals."""
+    enums = ts.enum_fields(table)
+    if not enums:
+        return rel
+
+    def quoted(text: str) -> str:
+        return "'" + str(text).replace("'", "''") + "'"
+
+    columns = []
+    for name in rel.columns:
+        column = '"' + name.replace('"', '""') + '"'
+        if name in enums:
+            values = ", ".join(quoted(v) for v in enums[name])
+            columns.append(f"CAST({column} AS ENUM({values})) AS {column}")
+        else:
+            columns.append(column)
+    return rel.project(", ".join(columns))
 
 
 def import_engine(engine: str) -> ModuleType:

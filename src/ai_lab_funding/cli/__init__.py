@@ -36,6 +36,20 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("path", type=Path)
     s.set_defaults(func=making.validate)
+    s = sub.add_parser(
+        "release",
+        help="write the release page's files (data, descriptor, Croissant, citation, "
+        "changelog entry, archive, SHA256SUMS) for the built release",
+    )
+    s.add_argument("--out", type=Path, required=True, help="folder for the files (one per version)")
+    s.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="the previous release's folder (e.g. from `fetch`), to write the changelog entry "
+        "and refuse a version number smaller than the change",
+    )
+    s.set_defaults(func=making.release)
 
 
 def _add_read(sub: argparse._SubParsersAction) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -220,3 +221,39 @@ def validate(args: argparse.Namespace) -> int:
     except InvalidData as e:
         problems = e.problems
     return _print_problems(problems)
+
+
+def release(args: argparse.Namespace) -> int:
+    """Write the built release's assets into `--out/<version>/`; 2 if the version is wrong."""
+    from .._version import RELEASE_DATE, __version__
+    from ..release.assets import (
+        ReleaseStepError,
+        asset_files,
+        check_version,
+        descriptor_sha256,
+        required_bump,
+        write_assets,
+    )
+    from .data import diff_releases
+
+    root = paths.checkout_root() or Path.cwd()
+    diff = None
+    try:
+        if args.previous is not None:
+            old = args.previous / "datapackage.json"
+            if not old.is_file():
+                raise ReleaseStepError(
+                    f"not a release folder (no datapackage.json): {args.previous}"
+                )
+            previous = json.loads(old.read_bytes()).get("version", "")
+            diff = diff_releases(args.previous, root)
+            check_version(__version__, previous, required_bump(diff, args.previous, root))
+        files = asset_files(root, __version__, RELEASE_DATE, diff)
+        folder = args.out / __version__
+        write_assets(files, folder)
+    except (ReleaseStepError, OSError, ValueError) as e:
+        print(f"release: {e}", file=sys.stderr)
+        return 2
+    print(f"{len(files)} files in {folder}")
+    print(f"descriptor sha256 {descriptor_sha256(files)} (add it to release_hashes.json)")
+    return 0

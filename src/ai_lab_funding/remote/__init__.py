@@ -66,7 +66,7 @@ def fetch(
     version = canonical_version(version)
     name, sha256 = descriptor_hash(version, descriptor_sha256)
     base, seconds = release_base(base_url), deadline_seconds(timeout)
-    job = Fetch(f"{base}/{name}", release_folder(name, dest), seconds, progress)
+    job = Fetch(base, name, release_folder(name, dest), seconds, progress)
     staging = Staging(job.folder)
     try:
         for res in job.descriptor(staging, sha256, version):

@@ -13,7 +13,7 @@ from pathlib import Path
 from .descriptor import Resource, check_descriptor
 from .download import Downloader, retrieve
 from .errors import ReleaseError, one_line
-from .settings import DESCRIPTOR, DESCRIPTOR_CAP, cache_dir
+from .settings import DESCRIPTOR, DESCRIPTOR_CAP, cache_dir, file_url
 
 
 def _inside(path: Path, root: Path, what: str) -> Path:
@@ -151,13 +151,20 @@ def release_folder(name: str, dest: Path | None) -> Path:
 class Fetch:
     """One fetch of one release: where it comes from, where it goes, and its limits."""
 
-    def __init__(self, base: str, folder: Path, seconds: float, progress: bool) -> None:
-        """Fetch from `base` into `folder`, each file within `seconds`."""
-        self.base, self.folder, self.seconds, self.progress = base, folder, seconds, progress
+    def __init__(
+        self, template: str, version: str, folder: Path, seconds: float, progress: bool
+    ) -> None:
+        """Fetch `version` from the address `template` into `folder`, each file within `seconds`."""
+        self.template, self.version, self.folder = template, version, folder
+        self.seconds, self.progress = seconds, progress
+
+    def url(self, path: str) -> str:
+        """Where release file `path` is served (see `settings.release_base`)."""
+        return file_url(self.template, self.version, path)
 
     def descriptor(self, staging: Staging, sha256: str, version: str) -> list[Resource]:
         """The verified descriptor's files: from the cache if it still hashes right."""
-        url = f"{self.base}/{DESCRIPTOR}"
+        url = self.url(DESCRIPTOR)
         cached = _file_inside(self.folder / DESCRIPTOR, self.folder, "descriptor")
         raw = _cached_descriptor(cached, sha256)
         if raw is None:
@@ -173,7 +180,7 @@ class Fetch:
         if _cached(final, res):
             return
         get = Downloader(res.bytes, True, self.seconds, self.progress)
-        retrieve(f"{self.base}/{res.path}", res.sha256, staging.place(res.path), get)
+        retrieve(self.url(res.path), res.sha256, staging.place(res.path), get)
 
 
 def _cached(path: Path, res: Resource) -> bool:

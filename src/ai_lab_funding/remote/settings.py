@@ -18,8 +18,21 @@ from .. import paths
 from .._version import __version__
 from .errors import ReleaseError, one_line
 
-# No public release address has been published yet; set AI_LAB_FUNDING_BASE_URL or pass base_url.
-DEFAULT_BASE_URL: str | None = None
+# Where the release workflow stamps the address of its own GitHub Releases into a built wheel
+# (`.github/workflows/release.yml`). Empty in the repository: no address is published until a
+# release is, so a checkout or an unstamped wheel needs AI_LAB_FUNDING_BASE_URL or base_url.
+ADDRESS_FILE = paths.PACKAGE_DIR / "release_address.txt"
+
+
+def _stamped_address() -> str | None:
+    try:
+        text = ADDRESS_FILE.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+DEFAULT_BASE_URL: str | None = _stamped_address()
 
 
 HASHES_FILE = paths.PACKAGE_DIR / "release_hashes.json"
@@ -143,11 +156,36 @@ def descriptor_hash(version: str, pin: str | None) -> tuple[str, str]:
 
 
 def release_base(base_url: str | None) -> str:
-    """The release address: the argument, else AI_LAB_FUNDING_BASE_URL; none is published yet."""
+    """The release address: the argument, else AI_LAB_FUNDING_BASE_URL, else the stamped one.
+
+    Either a folder holding one folder per version (`https://host/releases`, files then at
+    `{base}/<version>/<path>`, as in the Data Package), or a template naming the version and
+    the file, as a release page lays them out: files side by side under their own names,
+    `https://github.com/<owner>/<repo>/releases/download/v{version}/{file}`.
+    """
     base = base_url or os.environ.get("AI_LAB_FUNDING_BASE_URL") or DEFAULT_BASE_URL
     if not base:
         raise ReleaseError("no release address: pass base_url=... or set AI_LAB_FUNDING_BASE_URL")
-    return base.rstrip("/")
+    if "{" not in base:
+        return base.rstrip("/") + "/{version}/{path}"
+    try:
+        base.format(version="0", path="p", file="f")
+    except (KeyError, IndexError, ValueError):
+        raise ReleaseError(
+            f"release address {one_line(repr(base), 120)}: a template may name only "
+            "{version}, {path} and {file}"
+        ) from None
+    if "{version}" not in base or not ("{path}" in base or "{file}" in base):
+        raise ReleaseError(
+            f"release address {one_line(repr(base), 120)} must name {{version}} and "
+            "{file} (or {path})"
+        )
+    return base
+
+
+def file_url(template: str, version: str, path: str) -> str:
+    """The address of release file `path` (a checked descriptor path) of `version`."""
+    return template.format(version=version, path=path, file=path.rsplit("/", 1)[-1])
 
 
 def deadline_seconds(timeout: float | None) -> float:

@@ -90,8 +90,20 @@ def polars_type(kind: str) -> Any:
     return getattr(pl, TYPES[kind].polars)
 
 
+def _field_metadata(f: dict[str, Any]) -> dict[bytes, bytes]:
+    """What a column is, in the Parquet file itself: title, description and unit."""
+    meta = {"title": f.get("title", ""), "description": f.get("description", "")}
+    if f.get("x-unit"):
+        meta["unit"] = f["x-unit"]
+    return {k.encode(): v.encode("utf-8") for k, v in meta.items() if v}
+
+
 def arrow_schema(table: str) -> pa.Schema:
-    """The Arrow schema a released Parquet file must have: names, types and nullability."""
+    """The Arrow schema a released Parquet file must have: names, types, nullability.
+
+    Each field also carries its title, description and unit from the Table Schema, so a
+    Parquet file read on its own (Spark, DuckDB, pyarrow) still says what its columns mean.
+    """
     import pyarrow as pa
 
     return pa.schema(
@@ -100,6 +112,7 @@ def arrow_schema(table: str) -> pa.Schema:
                 f["name"],
                 arrow_type(f["type"]),
                 nullable=not tables.constraints(f).get("required", False),
+                metadata=_field_metadata(f),
             )
             for f in tables.fields(table)
         ]
