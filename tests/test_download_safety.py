@@ -333,3 +333,12 @@ def test_a_fetch_removes_the_staging_folders_of_killed_fetches(site, warm, cache
     assert not killed.exists()
     assert (running_now / ROUNDS).read_bytes() == b"half a file"
     assert outside.is_dir()
+
+
+def test_a_fetch_shows_one_progress_bar_not_one_per_file(site, cache, capsys):
+    fetch(KNOWN, base_url=site.base, progress=True)
+    err = capsys.readouterr().err
+    assert f"release {KNOWN}" in err
+    assert "rounds.parquet" not in err and "Downloading" not in err and "known_hash" not in err
+    fetch(KNOWN, base_url=site.base, progress=True)  # all cached: nothing to show
+    assert capsys.readouterr().err == ""

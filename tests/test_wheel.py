@@ -3,11 +3,17 @@
 Installed outside the repo, it loads every table offline with every engine.
 """
 
+import functools
+import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+from ai_lab_funding._version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,8 +119,11 @@ try:
     validate_error = ""
 except ImportError as e:
     validate_error = str(e)
+fetched = {v: json.loads((alf.fetch(v, base_url=sys.argv[1]) / "datapackage.json").read_text())
+           for v in (alf.__version__, "0.1.0")}  # the current and an earlier release, verified
 print(json.dumps({"sizes": sizes, "absent": absent, "engine_error": engine_error,
-                  "validate_error": validate_error}))
+                  "validate_error": validate_error,
+                  "fetched": {v: d["version"] for v, d in fetched.items()}}))
 """
 
 
@@ -138,9 +147,27 @@ def test_the_default_install_loads_every_table_with_nothing_of_the_build(tmp_pat
         text=True,
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    res = subprocess.run([str(python), "-c", LIGHT], cwd=elsewhere, capture_output=True, text=True)
+    site = tmp_path / "site"  # both releases, a folder per version, on a local server
+    shutil.copytree(ROOT / "tests" / "fixtures" / "releases" / "0.1.0", site / "0.1.0")
+    (site / __version__ / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "datapackage.json", site / __version__)
+    for f in (ROOT / "data").iterdir():
+        shutil.copy(f, site / __version__ / "data")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    env = {**os.environ, "AI_LAB_FUNDING_CACHE": str(tmp_path / "cache")}
+    try:
+        res = subprocess.run(
+            [str(python), "-c", LIGHT, base], cwd=elsewhere, env=env, capture_output=True, text=True
+        )
+    finally:
+        httpd.shutdown()
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
+    assert out["fetched"] == {__version__: __version__, "0.1.0": "0.1.0"}
     assert out["sizes"]["rounds"] > 0 and len(out["sizes"]) == 14
     assert set(out["absent"]) == {"polars", "pandera", "frictionless", "duckdb", "pyspark"}.union(
         {"matplotlib"}

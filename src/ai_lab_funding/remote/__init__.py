@@ -69,8 +69,7 @@ def fetch(
     job = Fetch(base, name, release_folder(name, dest), seconds, progress)
     staging = Staging(job.folder)
     try:
-        for res in job.descriptor(staging, sha256, version):
-            job.file(staging, res)
+        job.files(staging, job.descriptor(staging, sha256, version))
         staging.install()
     finally:
         staging.discard()

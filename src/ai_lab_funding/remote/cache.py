@@ -9,9 +9,10 @@ import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .descriptor import Resource, check_descriptor
-from .download import Downloader, retrieve
+from .download import Downloader, progress_bar, retrieve
 from .errors import ReleaseError, one_line
 from .settings import DESCRIPTOR, DESCRIPTOR_CAP, cache_dir, file_url
 
@@ -157,6 +158,7 @@ class Fetch:
         """Fetch `version` from the address `template` into `folder`, each file within `seconds`."""
         self.template, self.version, self.folder = template, version, folder
         self.seconds, self.progress = seconds, progress
+        self.bar: Any = None
 
     def url(self, path: str) -> str:
         """Where release file `path` is served (see `settings.release_base`)."""
@@ -168,19 +170,33 @@ class Fetch:
         cached = _file_inside(self.folder / DESCRIPTOR, self.folder, "descriptor")
         raw = _cached_descriptor(cached, sha256)
         if raw is None:
-            get = Downloader(DESCRIPTOR_CAP, False, self.seconds, self.progress)
+            get = Downloader(DESCRIPTOR_CAP, False, self.seconds)
             raw = retrieve(url, sha256, staging.place(DESCRIPTOR), get).read_bytes()
         return check_descriptor(raw, url, version)
 
-    def file(self, staging: Staging, res: Resource) -> None:
-        """Stage one release file, unless the cache already holds exactly its bytes."""
-        final = _file_inside(self.folder / res.path, self.folder, "release file")
-        if final.is_dir() and not final.is_symlink():
-            raise ReleaseError(f"{final} is a folder where {res.path} belongs; remove it")
-        if _cached(final, res):
-            return
-        get = Downloader(res.bytes, True, self.seconds, self.progress)
-        retrieve(self.url(res.path), res.sha256, staging.place(res.path), get)
+    def missing(self, resources: list[Resource]) -> list[Resource]:
+        """The files the cache does not already hold exactly."""
+        out = []
+        for res in resources:
+            final = _file_inside(self.folder / res.path, self.folder, "release file")
+            if final.is_dir() and not final.is_symlink():
+                raise ReleaseError(f"{final} is a folder where {res.path} belongs; remove it")
+            if not _cached(final, res):
+                out.append(res)
+        return out
+
+    def files(self, staging: Staging, resources: list[Resource]) -> None:
+        """Stage every file the cache lacks, under one progress bar when asked for one."""
+        todo = self.missing(resources)
+        if self.progress and todo:
+            self.bar = progress_bar(sum(r.bytes for r in todo), f"release {self.version}")
+        try:
+            for res in todo:
+                get = Downloader(res.bytes, True, self.seconds, self.bar)
+                retrieve(self.url(res.path), res.sha256, staging.place(res.path), get)
+        finally:
+            if self.bar is not None:
+                self.bar.close()
 
 
 def _cached(path: Path, res: Resource) -> bool:

@@ -201,9 +201,12 @@ class Downloader:
     like a plain oversized body; `exact` files must also not end early.
     """
 
-    def __init__(self, limit: int, exact: bool, seconds: float, progress: bool) -> None:
-        """Read at most `limit` bytes (exactly that many if `exact`) within `seconds`."""
-        self.limit, self.exact, self.seconds, self.progress = limit, exact, seconds, progress
+    def __init__(self, limit: int, exact: bool, seconds: float, bar: Any = None) -> None:
+        """Read at most `limit` bytes (exactly that many if `exact`) within `seconds`.
+
+        `bar` is the fetch's one progress bar (see `progress_bar`), advanced by each chunk.
+        """
+        self.limit, self.exact, self.seconds, self.bar = limit, exact, seconds, bar
 
     def __call__(self, url: str, output_file: str | IO[bytes], pooch: object = None) -> None:
         """Write `url` into pooch's temporary file; pooch checks the hash and moves it."""
@@ -270,30 +273,29 @@ class Downloader:
 
     def _copy(self, url: str, r: Any, out: IO[bytes], deadline: _Deadline) -> int:
         got = 0
-        bar = _progress_bar(url, self.limit if self.exact else None) if self.progress else None
-        try:
-            for chunk in r.iter_content(CHUNK):  # decoded bytes, never more than CHUNK
-                got += len(chunk)
-                if got > self.limit:
-                    raise ReleaseError(f"{url}: {self._cap()} bytes; stopped reading")
-                if deadline.expired:
-                    raise self._too_slow(url)
-                out.write(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
-        finally:
-            if bar is not None:
-                bar.close()
+        for chunk in r.iter_content(CHUNK):  # decoded bytes, never more than CHUNK
+            got += len(chunk)
+            if got > self.limit:
+                raise ReleaseError(f"{url}: {self._cap()} bytes; stopped reading")
+            if deadline.expired:
+                raise self._too_slow(url)
+            out.write(chunk)
+            if self.bar is not None:
+                self.bar.update(len(chunk))
         return got
 
 
-def _progress_bar(url: str, total: int | None) -> Any:
+def progress_bar(total: int, what: str) -> Any:
+    """One bar for a whole fetch (`total` bytes still to download); None without tqdm.
+
+    One bar rather than one per file: a release is some thirty files, and thirty bars
+    scrolling past say less than one that fills.
+    """
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    name = url.rsplit("/", 1)[-1]
-    return tqdm(total=total, unit="B", unit_scale=True, desc=name, leave=False)
+    return tqdm(total=total, unit="B", unit_scale=True, desc=what, leave=False)
 
 
 class _HushPooch(logging.Filter):
