@@ -184,3 +184,9 @@ def test_diff_shows_old_and_new_values_and_added_columns(fixture_release, tmp_pa
     out = capsys.readouterr().out
     assert "companies: column added: website" in out
     assert f"rounds {key}: amount: '1.00' → '{new_amount[1]}'" in out
+    assert list(d["rounds"]["changes"][key]) == ["amount"], "unchanged cells are not listed"
+    assert main(["diff", "--markdown", str(old), str(fixture_release)]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("## ") and "| rounds | 0 | 1 | 0 |" in md
+    assert "- `companies`: column added `website`" in md
+    assert f"- `{key}` amount: '1.00' → '{new_amount[1]}'" in md

@@ -85,8 +85,14 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("old", type=Path)
     s.add_argument("new", type=Path)
-    s.add_argument(
+    shown = s.add_mutually_exclusive_group()
+    shown.add_argument(
         "--json", action="store_true", help="keys, old and new values and columns as JSON"
+    )
+    shown.add_argument(
+        "--markdown",
+        action="store_true",
+        help="a changelog entry: counts per table, columns, changed values",
     )
     s.set_defaults(func=data.diff)
 

@@ -183,7 +183,12 @@ def _changes(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, dict[str, list[str]]
     out: dict[str, dict[str, list[str]]] = {}
     for key, row in diff.iterrows():
         cells = {col: [row[(col, "old")], row[(col, "new")]] for col in diff.columns.levels[0]}
-        out[str(key)] = {col: pair for col, pair in cells.items() if pair[0] != pair[1]}
+        # compare() leaves NaN in the cells of a changed row that did not change
+        out[str(key)] = {
+            col: pair
+            for col, pair in cells.items()
+            if not (pd.isna(pair[0]) and pd.isna(pair[1])) and pair[0] != pair[1]
+        }
     return out
 
 
@@ -219,6 +224,9 @@ def diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
+    if args.markdown:
+        print(_markdown(args.old, args.new, result))
+        return 0
     print(f"{'table':<18} {'added':>6} {'removed':>8} {'changed':>8}")
     for t, d in result.items():
         print(f"{t:<18} {len(d['added']):>6} {len(d['removed']):>8} {len(d['changed']):>8}")
@@ -226,6 +234,24 @@ def diff(args: argparse.Namespace) -> int:
         for line in _change_lines(t, d):
             print(line)
     return 0
+
+
+def _markdown(old: Path, new: Path, result: dict[str, dict], shown: int = 20) -> str:
+    """The changes as Markdown: the release's changelog table, then each changed value."""
+    from ..release.assets import changes_markdown
+
+    version = json.loads((new / "datapackage.json").read_bytes()).get("version", "?")
+    date = json.loads((new / "datapackage.json").read_bytes()).get("created", "")[:10]
+    lines = [changes_markdown(version, date, result).rstrip()]
+    for t, d in result.items():
+        if not d["changes"]:
+            continue
+        lines += ["", f"### `{t}`: changed values", ""]
+        for key, cells in list(d["changes"].items())[:shown]:
+            lines += [f"- `{key}` {col}: {a!r} → {b!r}" for col, (a, b) in cells.items()]
+        if len(d["changes"]) > shown:
+            lines.append(f"- … and {len(d['changes']) - shown} more changed rows")
+    return "\n".join(printable(line) for line in "\n".join(lines).split("\n"))
 
 
 def _change_lines(table: str, d: dict, shown: int = 20) -> list[str]:
