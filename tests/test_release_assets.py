@@ -202,3 +202,20 @@ def test_a_wheel_built_with_a_stamped_address_fetches_from_it(release_page, tmp_
     out = json.loads(res.stdout)
     assert out["address"] == release_page and out["file"].startswith(str(target))
     assert (Path(out["folder"]) / "data" / "rounds.parquet").is_file()
+
+
+@pytest.mark.parametrize("engine", ["pandas", "polars", "pyarrow", "duckdb"])
+def test_an_earlier_release_loads_with_its_own_columns(release_page, engine):
+    import ai_lab_funding as alf
+    from ai_lab_funding.remote import ReleaseError
+
+    rounds = alf.load("rounds", engine=engine, version="0.1.0", base_url=release_page)
+    n = rounds.aggregate("count(*)").fetchall()[0][0] if engine == "duckdb" else len(rounds)
+    assert n == 85
+    columns = rounds.columns if engine != "pyarrow" else rounds.schema.names
+    assert "money_kind" not in columns and "lead_investor_ids" in columns  # as 0.1.0 had them
+    if engine == "pandas":
+        assert str(rounds["status"].dtype) == "category"
+        assert str(rounds["announced_on"].dtype) == "datetime64[s]"
+    with pytest.raises(ReleaseError, match="lists no data/facts.parquet"):
+        alf.load("facts", engine=engine, version="0.1.0", base_url=release_page)

@@ -205,19 +205,61 @@ def _remedy(root: Path) -> str:
     return "reinstall with `pip install --force-reinstall ai-lab-funding`"
 
 
-def to_pandas(t: pa.Table, table: str) -> pd.DataFrame:
+def release_fields(table: str, root: Path | None = None) -> list[dict[str, Any]]:
+    """The columns of `table` as the release in `root` describes them (default: the bundled).
+
+    An earlier release has the columns it had then, not today's: its own descriptor says
+    which, with their types and allowed values, so it loads with real types too.
+    """
+    if root is None or root == paths.release_dir():
+        return ts.fields(table)
+    descriptor = root / "datapackage.json"
+    try:
+        resources = json.loads(descriptor.read_bytes())["resources"]
+        return next(
+            list(r["schema"]["fields"])
+            for r in resources
+            if r.get("name") == table and isinstance(r.get("schema"), dict)
+        )
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        raise ReleaseError(f"{descriptor} gives no columns for {table}") from None
+
+
+def release_tables(root: Path) -> list[str]:
+    """The tables the release in `root` holds: an earlier release may have fewer than today's."""
+    if root == paths.release_dir():
+        return ts.table_names()
+    listed = _descriptor_hashes(root / "datapackage.json", _signature(root, None))
+    return [t for t in ts.table_names() if f"data/{t}.parquet" in listed]
+
+
+def _enums(fields: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Text columns with a closed list of values (as `ts.enum_fields`, for any release)."""
+    return {
+        f["name"]: [str(v) for v in f["constraints"]["enum"]]
+        for f in fields
+        if f.get("type", "string") == "string"
+        and isinstance(f.get("constraints"), dict)
+        and "enum" in f["constraints"]
+    }
+
+
+def to_pandas(t: pa.Table, table: str, root: Path | None = None) -> pd.DataFrame:
     """A released table read by Arrow, as pandas with the schema's dtypes.
 
     Dates become datetime64[s], integers nullable Int64, and text columns with a closed
-    list of values categoricals whose categories are that list in schema order.
+    list of values categoricals whose categories are that list in schema order. The schema
+    is the release's own (`release_fields`).
     """
+    fields = release_fields(table, root)
     df = t.to_pandas(date_as_object=False)
-    for f in ts.fields(table):
-        dtype = types.TYPES[f["type"]].pandas
-        if str(df[f["name"]].dtype) != dtype:
+    for f in fields:
+        dtype = types.TYPES[f.get("type", "string")].pandas
+        if f["name"] in df and str(df[f["name"]].dtype) != dtype:
             df[f["name"]] = df[f["name"]].astype(dtype)
-    for name, values in ts.enum_fields(table).items():
-        df[name] = pd.Categorical(df[name], categories=values)
+    for name, values in _enums(fields).items():
+        if name in df:
+            df[name] = pd.Categorical(df[name], categories=values)
     return df
 
 
@@ -241,24 +283,23 @@ def load(
     root = release_root(version, base_url, descriptor_sha256=descriptor_sha256)
     path = verified_parquet(table, root)
     if engine == "pandas":
-        return to_pandas(pq.read_table(path), table)
+        return to_pandas(pq.read_table(path), table, root)
+    enums = _enums(release_fields(table, root))
     if engine == "pyarrow":
         t = pq.read_table(path)
-        for name in ts.enum_fields(table):
+        for name in enums:
             index = t.schema.get_field_index(name)
             t = t.set_column(index, name, t[name].dictionary_encode())
         return t
     module = import_engine(engine)
     if engine == "polars":
-        enums = ts.enum_fields(table)
         df = module.read_parquet(path)
         return df.with_columns([module.col(n).cast(module.Enum(v)) for n, v in enums.items()])
-    return _duckdb_with_enums(module.read_parquet(str(path)), table)
+    return _duckdb_with_enums(module.read_parquet(str(path)), enums)
 
 
-def _duckdb_with_enums(rel: Any, table: str) -> Any:
+def _duckdb_with_enums(rel: Any, enums: dict[str, list[str]]) -> Any:
     """A DuckDB relation whose enum columns are DuckDB ENUMs, as the others' categoricals."""
-    enums = ts.enum_fields(table)
     if not enums:
         return rel
 

@@ -108,7 +108,7 @@ def _release_files(args: argparse.Namespace) -> dict[str, Path]:
     root = loader.release_root(
         args.version, args.base_url, descriptor_sha256=args.descriptor_sha256
     )
-    return {t: loader.verified_parquet(t, root) for t in ts.table_names()}
+    return {t: loader.verified_parquet(t, root) for t in loader.release_tables(root)}
 
 
 def export(args: argparse.Namespace) -> int:
@@ -152,7 +152,9 @@ def _write(files: dict[str, Path], dest: Path, fmt: str) -> None:
     if fmt == "duckdb":
         _write_duckdb(files, dest)
         return
-    frames = {t: loader.to_pandas(pq.read_table(path), t) for t, path in files.items()}
+    frames = {
+        t: loader.to_pandas(pq.read_table(path), t, path.parent.parent) for t, path in files.items()
+    }
     if fmt == "sqlite":
         _write_sqlite(frames, dest)
     else:
