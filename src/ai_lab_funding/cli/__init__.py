@@ -68,7 +68,18 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     )
     export.add_argument("dest", type=Path)
     export.set_defaults(func=data.export)
-    for s in (fetch, export):  # where a release comes from, and the pin to trust an unknown one
+    serve = sub.add_parser(
+        "serve", help="browse the release in Datasette on 127.0.0.1 (the [serve] extra)"
+    )
+    serve.add_argument(
+        "--version", default=None, dest="version", help="a published release (default: bundled)"
+    )
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument(
+        "--folder", type=Path, default=None, help="where to write the SQLite file (default: cache)"
+    )
+    serve.set_defaults(func=data.serve)
+    for s in (fetch, export, serve):  # where a release comes from, and the pin for an unknown one
         s.add_argument(
             "--base-url", default=None, help="release address (default: AI_LAB_FUNDING_BASE_URL)"
         )

@@ -80,8 +80,18 @@ def _write_sqlite(frames: dict[str, pd.DataFrame], dest: Path) -> None:
 
 
 def _sqlite_file(frames: dict[str, pd.DataFrame], dest: Path) -> None:
+    """Keyed (release/sqlite.py) when the release has today's columns; else tables as they are.
+
+    An earlier release's tables differ from today's Table Schemas, so no keys can be
+    declared for them from here; they are written plain.
+    """
     import sqlite3
 
+    from ..release.sqlite import write_sqlite
+
+    if all(list(df.columns) == [f["name"] for f in ts.fields(t)] for t, df in frames.items()):
+        write_sqlite(frames, dest)
+        return
     with sqlite3.connect(dest) as con:
         for t, df in frames.items():
             out = df.copy()
@@ -265,3 +275,52 @@ def _change_lines(table: str, d: dict, shown: int = 20) -> list[str]:
     if len(d["changes"]) > shown:
         lines.append(f"{table}: … and {len(d['changes']) - shown} more changed rows (see --json)")
     return [printable(line) for line in lines]
+
+
+def site_files(root: Path, folder: Path) -> tuple[Path, Path]:
+    """The keyed SQLite file and Datasette metadata of the release in `root`, in `folder`."""
+    from ..release.datasette import DATABASE, metadata
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db, meta = folder / f"{DATABASE}.db", folder / "metadata.json"
+    files = {t: loader.verified_parquet(t, root) for t in loader.release_tables(root)}
+    _write_sqlite(
+        {t: loader.to_pandas(pq.read_table(path), t, root) for t, path in files.items()}, db
+    )
+    descriptor = json.loads((root / "datapackage.json").read_bytes())
+    text = json.dumps(metadata(descriptor), indent=2, ensure_ascii=False)
+    _replace(meta, lambda path: path.write_text(text, encoding="utf-8"))
+    return db, meta
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Open the release in Datasette on 127.0.0.1 (the [serve] extra), until interrupted."""
+    import subprocess
+    from importlib.util import find_spec
+
+    if find_spec("datasette") is None:
+        print("serve needs Datasette: pip install 'ai-lab-funding[serve]'", file=sys.stderr)
+        return 2
+    try:
+        root = loader.release_root(
+            args.version, args.base_url, descriptor_sha256=args.descriptor_sha256
+        )
+        db, meta = site_files(root, args.folder or root_cache(root))
+    except (ReleaseError, OSError, ValueError) as e:
+        print(f"serve failed: {e}", file=sys.stderr)
+        return 1
+    command = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(meta)]
+    command += ["-h", "127.0.0.1", "-p", str(args.port)]
+    print(f"Datasette on http://127.0.0.1:{args.port}/ ({db}); Ctrl-C stops it", file=sys.stderr)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def root_cache(root: Path) -> Path:
+    """Where `serve` keeps the SQLite file of the release in `root`: the download cache."""
+    from ..remote import cache_dir
+
+    version = json.loads((root / "datapackage.json").read_bytes()).get("version", "bundled")
+    return cache_dir() / "datasette" / str(version)
