@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUILD_STAMP := $(VENV)/.installed-build
 
+# The browser test (tests/test_browser.py) drives Debian's Chromium; `make test` installs it
+# with apt when it is missing (a Debian or Ubuntu machine, as root, as CI runs).
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: build test check lint clean
 
 $(VENV)/bin/python:
@@ -34,7 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests build.py bench
 	$(BIN)/ruff format --check src tests build.py bench
 
-test: $(STAMP)
+$(CHROMIUM):
+	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests build.py bench
 	$(BIN)/ruff format --check src tests build.py bench
 	$(BIN)/ai-lab-funding build --check
