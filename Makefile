@@ -12,7 +12,7 @@ BUILD_STAMP := $(VENV)/.installed-build
 # with apt when it is missing (a Debian or Ubuntu machine, as root, as CI runs).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: build test check lint clean
+.PHONY: build test check lint clean serve
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ $(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 
 build: $(BUILD_STAMP)
 	$(BIN)/ai-lab-funding build
+
+# Browse the release in Datasette on http://127.0.0.1:8001/ (builds the keyed SQLite file first).
+serve: $(STAMP)
+	$(BIN)/ai-lab-funding serve
 
 check: $(STAMP)
 	$(BIN)/ai-lab-funding build --check

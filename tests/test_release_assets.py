@@ -43,8 +43,8 @@ def test_the_assets_are_byte_stable_and_checksummed(assets, tmp_path):
     )
     assert set(sums) == set(names) - {"SHA256SUMS"}
     assert all(hashlib.sha256((assets / n).read_bytes()).hexdigest() == h for n, h in sums.items())
-    for name in ("croissant.json", "CITATION.cff", "DATACARD.md", "CHANGES.md", "rounds.parquet"):
-        assert name in names
+    expected = {"croissant.json", "CITATION.cff", "DATACARD.md", "CHANGES.md", "rounds.parquet"}
+    assert expected | {"ai-lab-funding.db", "datasette-metadata.json"} <= set(names)
 
 
 def test_the_archive_is_the_data_package_as_a_folder(assets):

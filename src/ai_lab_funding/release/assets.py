@@ -3,7 +3,8 @@
 `ai-lab-funding release` writes one folder per version: every data file and the descriptor
 under their own names (a release page holds files, not folders, so `fetch` asks for
 `{file}`), the Croissant metadata, the citation, the data card, this release's changelog
-entry, an archive of the whole Data Package, and `SHA256SUMS` over all of them. Everything is
+entry, the keyed SQLite file with its Datasette metadata, an archive of the whole Data
+Package, and `SHA256SUMS` over all of them. Everything is
 byte-stable: two runs on two machines give the same assets, so a checksum published once
 stays true.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ..schemas import tables as ts
 from .croissant import croissant
 
 DESCRIPTOR = "datapackage.json"
@@ -103,6 +105,27 @@ def _tar(files: dict[str, bytes], prefix: str, mtime: int) -> bytes:
     return out.getvalue()
 
 
+def _datasette_files(root: Path, descriptor: dict) -> dict[str, bytes]:
+    """The keyed SQLite file and its Datasette metadata, for `datasette serve` or publish."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from ..loader import to_pandas
+    from .datasette import DATABASE, metadata
+    from .sqlite import write_sqlite
+
+    frames = {
+        t: to_pandas(pq.read_table(root / "data" / f"{t}.parquet"), t) for t in ts.table_names()
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / f"{DATABASE}.db"
+        write_sqlite(frames, db)
+        data = db.read_bytes()
+    meta = json.dumps(metadata(descriptor), indent=2, ensure_ascii=False) + "\n"
+    return {f"{DATABASE}.db": data, "datasette-metadata.json": meta.encode("utf-8")}
+
+
 def _citation(root: Path, version: str, date: str) -> bytes:
     text = (root / "CITATION.cff").read_text(encoding="utf-8")
     if f'version: "{version}"' not in text or f'date-released: "{date}"' not in text:
@@ -137,6 +160,7 @@ def asset_files(
         raise ReleaseStepError(
             "two release files share a file name; a release page needs unique names"
         )
+    flat.update(_datasette_files(root, descriptor))
     mtime = int(datetime.fromisoformat(date).replace(tzinfo=UTC).timestamp())
     archive = f"ai-lab-funding-{version}.tar.gz"
     flat[archive] = _tar(package, f"ai-lab-funding-{version}", mtime)
