@@ -9,17 +9,20 @@ import pytest
 
 from ai_lab_funding.build import spark_checks
 
+# Enough rows for several partitions per table; scale itself is measured by bench/, not here.
+ROUNDS = 20_000
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def synthetic_100k(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synthetic_rounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sys.path.insert(0, str(ROOT / "bench"))
     from generate import generate
 
     folder = tmp_path_factory.mktemp("synthetic") / "curated"
-    counts = generate(100_000, folder)
-    assert counts["rounds"] == 100_000
+    counts = generate(ROUNDS, folder)
+    assert counts["rounds"] == ROUNDS
     return folder
 
 
@@ -27,9 +30,9 @@ def _failures(spark, frames, curated=True) -> list[tuple]:
     return [tuple(r) for r in spark_checks.validate(spark, frames, curated).collect()]
 
 
-def test_synthetic_100k_passes_and_planted_defects_are_named(spark, synthetic_100k):
-    frames = spark_checks.read_curated(spark, synthetic_100k)
-    assert frames["rounds"].count() == 100_000
+def test_synthetic_rounds_passes_and_planted_defects_are_named(spark, synthetic_rounds):
+    frames = spark_checks.read_curated(spark, synthetic_rounds)
+    assert frames["rounds"].count() == ROUNDS
     assert _failures(spark, frames) == []
 
     # Only the tables the defects touch, to keep the second pass short.
@@ -75,8 +78,8 @@ def test_synthetic_100k_passes_and_planted_defects_are_named(spark, synthetic_10
     ] * 2
 
 
-def test_missing_column_and_composite_key(spark, synthetic_100k):
-    frames = spark_checks.read_curated(spark, synthetic_100k)
+def test_missing_column_and_composite_key(spark, synthetic_rounds):
+    frames = spark_checks.read_curated(spark, synthetic_rounds)
     ri = frames["round_investors"]
     frames = {
         "round_investors": ri.unionByName(ri.limit(1)),
