@@ -69,7 +69,7 @@ def fetch(
     job = Fetch(base, name, release_folder(name, dest), seconds, progress)
     staging = Staging(job.folder)
     try:
-        job.files(staging, job.descriptor(staging, sha256, version))
+        job.files(staging, job.descriptor(staging, sha256))
         staging.install()
     finally:
         staging.discard()

@@ -164,7 +164,7 @@ class Fetch:
         """Where release file `path` is served (see `settings.release_base`)."""
         return file_url(self.template, self.version, path)
 
-    def descriptor(self, staging: Staging, sha256: str, version: str) -> list[Resource]:
+    def descriptor(self, staging: Staging, sha256: str) -> list[Resource]:
         """The verified descriptor's files: from the cache if it still hashes right."""
         url = self.url(DESCRIPTOR)
         cached = _file_inside(self.folder / DESCRIPTOR, self.folder, "descriptor")
@@ -172,7 +172,7 @@ class Fetch:
         if raw is None:
             get = Downloader(DESCRIPTOR_CAP, False, self.seconds)
             raw = retrieve(url, sha256, staging.place(DESCRIPTOR), get).read_bytes()
-        return check_descriptor(raw, url, version)
+        return check_descriptor(raw, url, self.version)
 
     def missing(self, resources: list[Resource]) -> list[Resource]:
         """The files the cache does not already hold exactly."""
