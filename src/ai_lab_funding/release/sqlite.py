@@ -7,9 +7,11 @@ lists as JSON arrays that Datasette can facet, and full-text search over names, 
 notes (FTS5 tables named `<table>_fts`, the convention sqlite-utils and Datasette share).
 
 The DDL is generated from the Table Schemas with the standard library rather than with
-sqlite-utils: sqlite-utils declares only single-column foreign keys, and this release needs
-composite ones; Frictionless's SQL adapter would add SQLAlchemy to the user half. Both were
-tried on this release; the generated DDL is about forty lines and has no dependency.
+sqlite-utils. Measured on this release (2026-12-01): sqlite-utils 4.2 wrote the tables in
+0.66 s against 0.18 s here (full-text search included), and could not declare the two
+composite foreign keys (reports and valuations → facts), since its foreign keys are single
+columns. datapackage-to-datasette was not tried: it goes through Frictionless's SQL adapter,
+which would add SQLAlchemy to the user half.
 """
 
 from __future__ import annotations
