@@ -42,10 +42,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests build.py bench
 	$(BIN)/ruff format --check src tests build.py bench
 
-$(CHROMIUM):
-	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+# A font with Chinese glyphs, so the pages the browser test opens show the labs' Chinese names.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 
-test: $(STAMP) $(CHROMIUM)
+$(CHROMIUM) $(CJK_FONT):
+	apt-get install -y -q chromium fonts-noto-cjk \
+	  || (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/ruff check src tests build.py bench
 	$(BIN)/ruff format --check src tests build.py bench
 	$(BIN)/ai-lab-funding build --check
