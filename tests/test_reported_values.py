@@ -38,6 +38,7 @@ EXAMPLES = [
     ("1,5 Milliarden Euro", 1.5e9, None, "EUR", "exact"),
     ("2,3 bilhões de dólares", 2.3e9, None, "USD", "exact"),
     ("3 mil millones de dólares", 3e9, None, "USD", "exact"),
+    ("US$ 2 mil milhões", 2e9, None, "USD", "exact"),  # Portuguese (Portugal): 10^9
     ("1 milliard d'euros", 1e9, None, "EUR", "exact"),
     ("500 Mio. Euro", 5e8, None, "EUR", "exact"),
     ("316억 원", 3.16e10, None, "KRW", "exact"),

@@ -64,7 +64,11 @@ _SCALES = [  # longest first; Chinese compound units before single ones
     (r"trillion|tn|t\b|billones|bilioni", 1e12),
     # The European long scale: milliard (fr), Milliarde(n) (de), miliardo/i (it), mil millones
     # (es), bilhão/bilhões (pt, short scale), миллиард/млрд (ru) are all 10^9.
-    (r"mil millones|milliard\w*|miliard\w*|bilh(?:ão|ões|ao|oes)|mrd\b\.?|миллиард\w*|млрд", 1e9),
+    (
+        r"mil millones|mil milh(?:ões|oes|ão|ao)|milliard\w*|miliard\w*|bilh(?:ão|ões|ao|oes)"
+        r"|mrd\b\.?|миллиард\w*|млрд",
+        1e9,
+    ),
     (r"billion|bn|b\b", 1e9),
     (r"crores?|cr\b", 1e7),  # Indian: 1 crore = 10^7, 1 lakh = 10^5
     (r"lakhs?|lacs?\b", 1e5),
