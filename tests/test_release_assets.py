@@ -219,3 +219,21 @@ def test_an_earlier_release_loads_with_its_own_columns(release_page, engine):
         assert str(rounds["announced_on"].dtype) == "datetime64[s]"
     with pytest.raises(ReleaseError, match="lists no data/facts.parquet"):
         alf.load("facts", engine=engine, version="0.1.0", base_url=release_page)
+
+
+def test_release_with_a_previous_folder_that_is_not_a_release_fails_in_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    assert main(["release", "--out", str(out), "--previous", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("release: not a release folder") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_serve_of_an_unknown_release_fails_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AI_LAB_FUNDING_CACHE", str(tmp_path / "cache"))
+    argv = ["serve", "--version", "98.0.0", "--base-url", "http://127.0.0.1:9", "--folder"]
+    assert main([*argv, str(tmp_path / "site")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("serve failed: ") and "Traceback" not in err
+    assert not (tmp_path / "site").exists()
