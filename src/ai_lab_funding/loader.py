@@ -233,17 +233,6 @@ def release_tables(root: Path) -> list[str]:
     return [t for t in ts.table_names() if f"data/{t}.parquet" in listed]
 
 
-def _enums(fields: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Text columns with a closed list of values (as `ts.enum_fields`, for any release)."""
-    return {
-        f["name"]: [str(v) for v in f["constraints"]["enum"]]
-        for f in fields
-        if f.get("type", "string") == "string"
-        and isinstance(f.get("constraints"), dict)
-        and "enum" in f["constraints"]
-    }
-
-
 def to_pandas(t: pa.Table, table: str, root: Path | None = None) -> pd.DataFrame:
     """A released table read by Arrow, as pandas with the schema's dtypes.
 
@@ -257,7 +246,7 @@ def to_pandas(t: pa.Table, table: str, root: Path | None = None) -> pd.DataFrame
         dtype = types.TYPES[f.get("type", "string")].pandas
         if f["name"] in df and str(df[f["name"]].dtype) != dtype:
             df[f["name"]] = df[f["name"]].astype(dtype)
-    for name, values in _enums(fields).items():
+    for name, values in ts.enums_of(fields).items():
         if name in df:
             df[name] = pd.Categorical(df[name], categories=values)
     return df
@@ -284,7 +273,7 @@ def load(
     path = verified_parquet(table, root)
     if engine == "pandas":
         return to_pandas(pq.read_table(path), table, root)
-    enums = _enums(release_fields(table, root))
+    enums = ts.enums_of(release_fields(table, root))
     if engine == "pyarrow":
         t = pq.read_table(path)
         for name in enums:

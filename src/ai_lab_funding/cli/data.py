@@ -252,8 +252,8 @@ def _markdown(old: Path, new: Path, result: dict[str, dict], shown: int = 20) ->
     """The changes as Markdown: the release's changelog table, then each changed value."""
     from ..release.assets import changes_markdown
 
-    version = json.loads((new / "datapackage.json").read_bytes()).get("version", "?")
-    date = json.loads((new / "datapackage.json").read_bytes()).get("created", "")[:10]
+    descriptor = json.loads((new / "datapackage.json").read_bytes())
+    version, date = descriptor.get("version", "?"), descriptor.get("created", "")[:10]
     lines = [changes_markdown(version, date, result).rstrip()]
     for t, d in result.items():
         if not d["changes"]:
@@ -279,7 +279,7 @@ def _change_lines(table: str, d: dict, shown: int = 20) -> list[str]:
 
 def site_files(root: Path, folder: Path) -> tuple[Path, Path]:
     """The keyed SQLite file and Datasette metadata of the release in `root`, in `folder`."""
-    from ..release.datasette import DATABASE, metadata
+    from ..release.datasette import DATABASE, metadata_text
 
     folder.mkdir(parents=True, exist_ok=True)
     db, meta = folder / f"{DATABASE}.db", folder / "metadata.json"
@@ -287,8 +287,7 @@ def site_files(root: Path, folder: Path) -> tuple[Path, Path]:
     _write_sqlite(
         {t: loader.to_pandas(pq.read_table(path), t, root) for t, path in files.items()}, db
     )
-    descriptor = json.loads((root / "datapackage.json").read_bytes())
-    text = json.dumps(metadata(descriptor), indent=2, ensure_ascii=False)
+    text = metadata_text(json.loads((root / "datapackage.json").read_bytes()))
     _replace(meta, lambda path: path.write_text(text, encoding="utf-8"))
     return db, meta
 

@@ -112,7 +112,7 @@ def _datasette_files(root: Path, descriptor: dict) -> dict[str, bytes]:
     import pyarrow.parquet as pq
 
     from ..loader import to_pandas
-    from .datasette import DATABASE, metadata
+    from .datasette import DATABASE, metadata_text
     from .sqlite import write_sqlite
 
     frames = {
@@ -122,8 +122,7 @@ def _datasette_files(root: Path, descriptor: dict) -> dict[str, bytes]:
         db = Path(tmp) / f"{DATABASE}.db"
         write_sqlite(frames, db)
         data = db.read_bytes()
-    meta = json.dumps(metadata(descriptor), indent=2, ensure_ascii=False) + "\n"
-    return {f"{DATABASE}.db": data, "datasette-metadata.json": meta.encode("utf-8")}
+    return {f"{DATABASE}.db": data, "datasette-metadata.json": metadata_text(descriptor).encode()}
 
 
 def _citation(root: Path, version: str, date: str) -> bytes:

@@ -127,3 +127,10 @@ def metadata(descriptor: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
+
+
+def metadata_text(descriptor: dict[str, Any]) -> str:
+    """`metadata` as the JSON file Datasette reads (the release asset and `serve` share it)."""
+    import json
+
+    return json.dumps(metadata(descriptor), indent=2, ensure_ascii=False) + "\n"

@@ -133,10 +133,15 @@ def constraints(f: Field) -> dict[str, Any]:
 
 def enum_fields(table: str) -> dict[str, list[str]]:
     """Text columns with a closed list of values, and those values as text, in schema order."""
+    return enums_of(fields(table))
+
+
+def enums_of(columns: list[Field]) -> dict[str, list[str]]:
+    """`enum_fields` of any list of fields (an earlier release's own, for instance)."""
     return {
         f["name"]: [str(v) for v in constraints(f)["enum"]]
-        for f in fields(table)
-        if f["type"] == "string" and "enum" in constraints(f)
+        for f in columns
+        if f.get("type", "string") == "string" and "enum" in constraints(f)
     }
 
 
