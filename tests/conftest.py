@@ -155,6 +155,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
         SparkSession.builder.master("local[2]")
         .appName("ai-lab-funding-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.driver.memory", "1g")
         # C1 only: each query runs once, so the JVM's slow optimising compiler never pays off.

@@ -99,3 +99,19 @@ def test_a_currency_without_an_ecb_rate_leaves_the_dollar_value_empty_with_a_war
         "warning",
     )
     assert "NGN" in warning.message
+
+
+@pytest.mark.parametrize(
+    "text,implied,currency",
+    [
+        ("¥3.5 billion", "", "CNY"),  # the sign alone: yuan
+        ("about ¥78 billion", "JPY", "JPY"),  # the same sign in a report about yen
+        ("¥78 billion yen", "", "JPY"),  # a word after the figure says which
+    ],
+)
+def test_the_yen_sign_is_yuan_unless_the_context_says_yen(curated, text, implied, currency):
+    edit(curated, "reports", ("report_id", IN_YUAN), "value_as_reported", text)
+    edit(curated, "reports", ("report_id", IN_YUAN), "implied_currency", implied)
+    report = compile_release(curated).tables["reports"].set_index("report_id").loc[IN_YUAN]
+    assert report["currency"] == currency
+    assert report["check"] == "match"  # ¥78 billion is about $500 million, as ¥3.5 billion is

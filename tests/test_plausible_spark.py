@@ -25,4 +25,7 @@ def test_spark_names_the_planted_bounds(spark, curated):
         ("rounds", r1[1], "announced_on", "minimum"),
         ("rounds", "moonshot-ai-2026-05-round", "closed_on", "future_date"),
         ("cumulative_claims", claim[1], "window_end", "future_date"),
+        # The catalogue's rules run on Spark too, and see what the planted values imply.
+        ("rounds", r1[1], "post_money_valuation", "post_below_amount"),
+        ("rounds", r1[1], "announced_on", "before_founding"),
     }

@@ -21,7 +21,8 @@ EXAMPLES = [
     ("HK$4.2 billion", 4.2e9, None, "HKD", "exact"),
     ("€105 million", 1.05e8, None, "EUR", "exact"),
     ("RMB 5 billion", 5e9, None, "CNY", "exact"),
-    ("¥5 billion", 5e9, None, "CNY", "exact"),
+    ("¥5 billion", 5e9, None, "¥", "exact"),  # yuan or yen: the report's context decides
+    ("approximately ¥10.5bn", 1.05e10, None, "¥", "about"),
     ("US$500m", 5e8, None, "USD", "exact"),
     ("$300m-plus (2.14bn yuan)", 3e8, None, "USD", "at_least"),
     ("more than 10 billion yuan (US$1.4 billion)", 1e10, None, "CNY", "at_least"),
@@ -49,7 +50,8 @@ EXAMPLES = [
     ("10 billion won", 1e10, None, "KRW", "exact"),
     ("Rs 400 crore", 4e9, None, "INR", "exact"),
     ("₹50 lakh", 5e6, None, "INR", "exact"),
-    ("¥20 billion yen", 2e10, None, "CNY", "exact"),
+    ("¥20 billion yen", 2e10, None, "JPY", "exact"),
+    ("￥5亿元", 5e8, None, "CNY", "exact"),
 ]
 
 

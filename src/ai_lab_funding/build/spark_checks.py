@@ -21,6 +21,7 @@ valuation arithmetic) are polars expressions and do not run here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from ..schemas import types
 from ..schemas.codelists import codes
 
 if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[spark]'
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 
 @dataclass(frozen=True)
@@ -216,21 +217,33 @@ def table_query(
     )
 
 
+def _under(folder: str | Path, *parts: str) -> str:
+    """`parts` under `folder` as Spark reads it: a local path or a URI, kept as written.
+
+    pathlib would fold the `//` of `hdfs://` or `s3a://`.
+    """
+    return "/".join([str(folder).rstrip("/"), *parts])
+
+
 def read_curated(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
-    """The curated CSVs of `folder` as Spark DataFrames of strings (empty cell = null)."""
-    folder = Path(folder)
+    """The curated CSVs of `folder` as Spark DataFrames of strings (empty cell = null).
+
+    `folder` is anything Spark reads: a local folder, `hdfs://...`, `s3a://bucket/curated`.
+    """
     return {
         t: spark.read.csv(
-            str(folder / f"{t}.csv"), header=True, inferSchema=False, escape='"', encoding="UTF-8"
+            _under(folder, f"{t}.csv"), header=True, inferSchema=False, escape='"', encoding="UTF-8"
         )
         for t in ts.curated_tables()
     }
 
 
 def read_release(spark: SparkSession, folder: str | Path) -> dict[str, DataFrame]:
-    """The Parquet release of `folder` (the one holding datapackage.json) as typed DataFrames."""
-    folder = Path(folder)
-    return {t: spark.read.parquet(str(folder / "data" / f"{t}.parquet")) for t in ts.table_names()}
+    """The Parquet release of `folder` (the one holding datapackage.json) as typed DataFrames.
+
+    `folder` is anything Spark reads, as for `read_curated`.
+    """
+    return {t: spark.read.parquet(_under(folder, "data", f"{t}.parquet")) for t in ts.table_names()}
 
 
 def missing_columns(frames: dict[str, DataFrame], curated: bool = True) -> list[tuple[str, str]]:
@@ -266,6 +279,10 @@ def _fact_key_sql(table: str) -> str:
 def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = True) -> DataFrame:
     """Every failed check of every table, as one DataFrame of (table, key, column, rule, value).
 
+    The schemas' column rules and, when every curated table is there, the portable
+    catalogue rules (`rule_failures`). Nothing is collected: write the result where it
+    is needed (`failures.write.parquet(...)`) or count it.
+
     `curated=False` checks a release, derived columns included. Missing columns are
     reported as rule `missing_column` rather than failing the query.
     """
@@ -282,6 +299,9 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
         for t, df in frames.items()
     ]
     result = spark.sql(" UNION ALL ".join(f"({q})" for q in queries))
+    rules = rule_failures(spark, frames, curated)
+    if rules is not None:
+        result = result.unionByName(rules)
     missing = missing_columns(frames, curated)
     if missing:
         result = result.unionByName(
@@ -291,3 +311,90 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
             )
         )
     return result
+
+
+def typed(df: DataFrame, table: str, curated: bool = True) -> DataFrame:
+    """`df` with every schema column as its Table Schema type; unreadable cells become null.
+
+    The column checks above report those cells; the portable rules then read a gap there,
+    as the build's rules read the gap its reader leaves.
+    """
+    have = {f.name: f.dataType.typeName() for f in df.schema.fields}
+    flds = ts.curated_fields(table) if curated else ts.fields(table)
+    return df.selectExpr(
+        *(
+            f"{_typed(f, have[f['name']] == 'string')} AS {_col(f['name'])}"
+            for f in flds
+            if f["name"] in have
+        )
+    )
+
+
+def _key(table: str) -> Column:
+    """The primary key as one text, as `table_query` writes it."""
+    from pyspark.sql import functions as sf
+
+    parts = [sf.coalesce(sf.col(p).cast("string"), sf.lit("")) for p in ts.primary_key(table)]
+    return sf.concat_ws(" + ", *parts) if parts else sf.lit("")
+
+
+def rule_failures(
+    spark: SparkSession, frames: dict[str, DataFrame], curated: bool = True
+) -> DataFrame | None:
+    """Every portable catalogue rule (`build.rules.portable`) run on Spark, as failures.
+
+    The same Narwhals definitions the build runs on polars; nothing is collected. Needs
+    every curated table, as the build's rules do (they read across tables); None without.
+    """
+    import narwhals as nw
+    from pyspark.sql import functions as sf
+
+    from .rules.catalogue import catalogue
+
+    if not all(t in frames for t in ts.curated_tables()):
+        return None
+    tables = {t: nw.from_native(typed(df, t, curated)) for t, df in frames.items()}
+    parts = []
+    for rule in catalogue():
+        if rule.portable is None or rule.table not in tables:
+            continue
+        rows = rule.portable(tables[rule.table], tables).to_native()
+        value = sf.col(rule.column) if rule.column in rows.columns else sf.lit(None)
+        parts.append(
+            rows.select(
+                sf.lit(rule.table).alias("table"),
+                _key(rule.table).alias("key"),
+                sf.lit(rule.column).alias("column"),
+                sf.lit(rule.name).alias("rule"),
+                value.cast("string").alias("value"),
+            )
+        )
+    return reduce(lambda a, b: a.unionByName(b), parts) if parts else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`spark-submit spark_checks.py TABLES --out FAILURES`: validate on a cluster.
+
+    TABLES is a curated folder (or, with --release, a release folder) anywhere Spark reads;
+    the failures are written as Parquet to --out, and the exit status is 1 when there are any.
+    """
+    import argparse
+
+    from pyspark.sql import SparkSession
+
+    p = argparse.ArgumentParser(description="Validate ai-lab-funding tables on Spark.")
+    p.add_argument("tables", help="curated folder, or release folder with --release (any URI)")
+    p.add_argument("--out", required=True, help="where to write the failures (Parquet)")
+    p.add_argument("--release", action="store_true", help="TABLES is a Parquet release")
+    args = p.parse_args(argv)
+    spark = SparkSession.builder.appName("ai-lab-funding-validate").getOrCreate()
+    read = read_release if args.release else read_curated
+    failures = validate(spark, read(spark, args.tables), curated=not args.release)
+    failures.write.mode("overwrite").parquet(args.out)
+    count = spark.read.parquet(args.out).count()
+    print(f"{count} failure(s) written to {args.out}")
+    return 1 if count else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

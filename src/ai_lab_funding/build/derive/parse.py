@@ -38,14 +38,18 @@ _QUALIFIERS = [
 ]
 _SUFFIX_QUALIFIERS = [("at_least", r"以上|多|\+"), ("about", r"左右")]
 
+# The sign ¥ (and its full-width ￥) is both the yuan's and the yen's: a figure printed with
+# it alone has this pseudo-currency, which the report's context turns into CNY or JPY.
+YEN_SIGN = "¥"
 _CURRENCY_MARKS = [  # longest first
     ("HKD", r"HK\$|HKD|港元|港币|港幣"),
     ("USD", r"US\$|USD|美元|美金|\$|dollars?|dólares|dollari|долларов|доллара|달러"),
-    ("CNY", r"RMB|CNY|人民币|yuan|元|¥|￥"),
+    ("CNY", r"RMB|CNY|人民币|yuan|元"),
     ("EUR", r"€|EUR|euros?"),
     ("GBP", r"£|GBP|pounds?"),
     ("KRW", r"KRW|₩|\bwon\b|원"),
     ("JPY", r"JPY|\byen\b|円"),
+    (YEN_SIGN, r"¥|￥"),  # yuan or yen: the report's implied_currency decides (reports.py)
     ("INR", r"INR|₹|\bRs\.?|rupees?"),
 ]
 _SCALES = [  # longest first; Chinese compound units before single ones
@@ -187,13 +191,17 @@ def _currency_near(t: str, start: int, end: int) -> str | None:
     """The currency printed with the figure at t[start:end].
 
     That is a mark just before it, else the first mark after it and before any other
-    figure ("10 billion yuan ($1.4 billion)" is CNY).
+    figure ("10 billion yuan ($1.4 billion)" is CNY). A ¥ before it is `YEN_SIGN` unless a
+    yuan or yen word follows the figure.
     """
     before = _first_currency(t[max(0, start - 4) : start], last=True)
-    if before:
+    if before and before != YEN_SIGN:
         return before
     nxt = re.search(r"\d", t[end:])
-    return _first_currency(t[end : end + nxt.start()] if nxt else t[end:])
+    after = _first_currency(t[end : end + nxt.start()] if nxt else t[end:])
+    if before == YEN_SIGN:  # "¥20 billion yen": the word says which ¥ it is
+        return after if after in ("CNY", "JPY") else YEN_SIGN
+    return after
 
 
 def _find_scale(text: str) -> float:

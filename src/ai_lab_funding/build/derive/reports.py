@@ -13,7 +13,7 @@ import polars as pl
 from ...schemas import tables as ts
 from .base import POS, Log, Tables, rounded
 from .fx import FxTable
-from .parse import parse_reported
+from .parse import YEN_SIGN, parse_reported
 
 # Which fields of which fact table carry a number, and the column holding its currency.
 NUMERIC_FIELDS: dict[tuple[str, str], str] = {
@@ -242,10 +242,13 @@ def derive_reports(tables: Tables, fx: FxTable, log: Log) -> pl.DataFrame:
             "write the figure as printed, e.g. '$500 million' or '5亿美元'",
             "error" if verdict == "accepted" else "warning",
         )
-    # A figure printed without a currency takes the one the curator says the context implies.
+    # A figure printed without a currency takes the one the curator says the context implies;
+    # one printed with the sign ¥ alone is in yuan unless the context says yen.
     w = w.with_columns(
         currency=pl.when(pl.col("parsed") & pl.col("parsed_currency").is_null())
         .then(pl.col("implied_currency"))
+        .when(pl.col("parsed_currency") == YEN_SIGN)
+        .then(pl.coalesce(pl.col("implied_currency"), pl.lit("CNY")))
         .otherwise(pl.col("parsed_currency"))
     )
     w = w.hstack(_believed(tables, rep))

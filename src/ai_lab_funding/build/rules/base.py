@@ -37,7 +37,9 @@ class Rule:
     (the reader turned it into a gap): its problem then only restates the reader's and
     is dropped next to it. `detail`, if given, returns a text per row (the other row a
     duplicate or a look-alike name matches, the cycle a row is on); the problem shows it
-    as its hint. It runs only when the rule failed somewhere.
+    as its hint. It runs only when the rule failed somewhere. `portable`, if given, is the
+    same rule written once on Narwhals (see `portable`): `check` is then made from it, and
+    Spark runs it too.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Rule:
     severity: Severity = "error"
     followup: bool = False
     detail: Detail | None = None
+    portable: Callable[..., object] | None = None
 
 
 # One result per name, with the frames it was computed from (see `remembered`).

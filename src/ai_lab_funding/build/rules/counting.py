@@ -8,10 +8,12 @@ adds up, and an accepted claim far from the money on record in its scope is show
 
 from __future__ import annotations
 
+import narwhals as nw
 import polars as pl
 
 from ..derive.totals import COUNTED_STATUSES
-from .base import Rule, Tables, equals, missing, present, verdict
+from .base import Rule, Tables, equals, verdict
+from .portable import NwTables, eq_missing, failing, one_per, portable_rule
 
 # A round type or instrument that says what kind of money a round is.
 _KIND_OF_TYPE = {"secondary": "secondary_sale", "ipo": "ipo_proceeds", "debt": "debt"}
@@ -25,63 +27,67 @@ _KIND_OF_INSTRUMENT = {
 _SLACK = {"exact": 0.05, "about": 0.15, "range": 0.15}
 
 
-def _implied_kind(df: pl.DataFrame) -> pl.Expr:
-    by_type = pl.col("round_type").replace_strict(_KIND_OF_TYPE, default=None)
-    by_instrument = pl.col("instrument").replace_strict(_KIND_OF_INSTRUMENT, default=None)
-    return pl.coalesce(by_type, by_instrument)
+def _mapped(col: str, mapping: dict[str, str]) -> nw.Expr:
+    """The value `mapping` gives the column's value; missing for any other value."""
+    out = nw.lit(None, nw.String)
+    for key, value in mapping.items():
+        out = nw.when(nw.col(col) == key).then(nw.lit(value)).otherwise(out)
+    return out
 
 
-def _kind_agrees(df: pl.DataFrame, t: Tables) -> pl.Series:
-    implied = _implied_kind(df)
-    agrees = implied.is_null() | (implied == pl.col("money_kind"))
+def _implied_kind() -> nw.Expr:
+    by_type = _mapped("round_type", _KIND_OF_TYPE)
+    return nw.coalesce(by_type, _mapped("instrument", _KIND_OF_INSTRUMENT))
+
+
+def _kind_agrees(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    implied = _implied_kind()
+    agrees = implied.is_null() | (implied == nw.col("money_kind"))
     # Only a round of those types or instruments can be that kind of money.
-    claimed = pl.col("money_kind").is_in(list(_KIND_OF_TYPE.values())) & implied.is_null()
-    return verdict(df, missing("money_kind") | (agrees & ~claimed))
+    claimed = nw.col("money_kind").is_in(list(_KIND_OF_TYPE.values())) & implied.is_null()
+    return failing(own, nw.col("money_kind").is_null() | (agrees & ~claimed.fill_null(False)))
 
 
-def _conditional_within(df: pl.DataFrame, t: Tables) -> pl.Series:
-    c = pl.col("conditional_amount")
-    return verdict(df, missing("conditional_amount") | (c <= pl.col("amount")))
+def _conditional_within(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    c = nw.col("conditional_amount")
+    return failing(own, c.is_null() | (c <= nw.col("amount")))
 
 
-def _target(df: pl.DataFrame, t: Tables, link: str) -> pl.DataFrame:
-    """Each row's linked round: its company, status and kind (empty where none)."""
-    rounds = t["rounds"].unique("round_id", keep="first", maintain_order=True)
-    return df.select(link).join(
-        rounds.select(
-            pl.col("round_id").alias(link),
-            pl.col("company_id").alias("__company"),
-            pl.col("status").alias("__status"),
-            pl.col("money_kind").alias("__kind"),
-        ),
-        on=link,
-        how="left",
-        maintain_order="left",
+def _target(own: nw.LazyFrame, t: NwTables, link: str) -> nw.LazyFrame:
+    """Each row with its linked round's company, status and kind (missing where none)."""
+    rounds = t["rounds"].select(
+        nw.col("round_id").alias("__target"),
+        nw.col("company_id").alias("__company"),
+        nw.col("status").alias("__status"),
+        nw.col("money_kind").alias("__kind"),
     )
+    return own.join(one_per(rounds, "__target"), left_on=link, right_on="__target", how="left")
 
 
 def _link_same_company(link: str) -> Rule:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        other = _target(df, t, link)["__company"]
-        same = pl.col("company_id").eq_missing(pl.lit(other)) | pl.lit(other).is_null()
-        return verdict(df, missing(link) | (same & pl.col(link).ne_missing(pl.col("round_id"))))
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        other = nw.col("__company")
+        same = eq_missing(nw.col("company_id"), other) | other.is_null()
+        itself = eq_missing(nw.col(link), nw.col("round_id"))
+        return failing(_target(own, t, link), nw.col(link).is_null() | (same & ~itself))
 
     message = "must name another round of the same company"
-    return Rule("link_company", "rounds", link, message, check)
+    return portable_rule("link_company", "rounds", link, message, check)
 
 
-def _counted_in_counted(df: pl.DataFrame, t: Tables) -> pl.Series:
-    target = _target(df, t, "counted_in")
-    counted = pl.lit(target["__status"]).is_in(COUNTED_STATUSES) & (
-        pl.lit(target["__kind"]) == pl.col("money_kind")
+def _counted_in_counted(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    target = _target(own, t, "counted_in")
+    counted = nw.col("__status").is_in(list(COUNTED_STATUSES)) & (
+        nw.col("__kind") == nw.col("money_kind")
     )
-    unknown = pl.lit(target["__status"]).is_null()  # a missing round is a foreign-key error
-    return verdict(df, missing("counted_in") | unknown | counted)
+    unknown = nw.col("__status").is_null()  # a missing round is a foreign-key error
+    return failing(target, nw.col("counted_in").is_null() | unknown | counted)
 
 
-def _scope_investors(df: pl.DataFrame, t: Tables) -> pl.Series:
-    wanted = equals("scope", "investor_commitments")
-    return verdict(df, missing("scope") | (wanted == present("scope_investor_ids")))
+def _scope_investors(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    wanted = (nw.col("scope") == "investor_commitments").fill_null(False)
+    named = ~nw.col("scope_investor_ids").is_null()
+    return failing(own, nw.col("scope").is_null() | (wanted == named))
 
 
 def _accepted_claims(t: Tables) -> pl.Series:
@@ -130,7 +136,7 @@ def _claim_gap(df: pl.DataFrame, t: Tables) -> pl.Series:
 def rules() -> list[Rule]:
     """The rules on money kinds, conditional amounts, counted-in links and claim scopes."""
     return [
-        Rule(
+        portable_rule(
             "money_kind",
             "rounds",
             "money_kind",
@@ -139,7 +145,7 @@ def rules() -> list[Rule]:
             _kind_agrees,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "conditional_above_amount",
             "rounds",
             "conditional_amount",
@@ -149,7 +155,7 @@ def rules() -> list[Rule]:
         ),
         _link_same_company("counted_in"),
         _link_same_company("overlaps_with"),
-        Rule(
+        portable_rule(
             "counted_in_uncounted",
             "rounds",
             "counted_in",
@@ -158,7 +164,7 @@ def rules() -> list[Rule]:
             _counted_in_counted,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "scope_investors",
             "cumulative_claims",
             "scope_investor_ids",

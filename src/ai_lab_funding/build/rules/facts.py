@@ -11,40 +11,50 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import polars as pl
+import narwhals as nw
 
 from ...schemas import tables as ts
-from .base import Check, Rule, Tables, at_least, equals, missing, paired, present, verdict
+from .base import Rule
+from .portable import Failing, NwTables, failing, portable_rule
 
 # The column whose value picks a field's bounds in `x-boundsByUnit`.
 UNIT_COLUMN = "unit"
 
 
-def _metric_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, equals("unit", "currency") == present("currency"))
+def _filled(col: str) -> nw.Expr:
+    return ~nw.col(col).is_null()
 
 
-def _metric_range(df: pl.DataFrame, t: Tables) -> pl.Series:
-    has = present("value_high")
-    above = ~has | at_least(pl.col("value_high"), pl.col("value"))
-    return verdict(df, (has == equals("qualifier", "range")) & above)
+def _is(col: str, value: str) -> nw.Expr:
+    """The cell holds `value` (never true for a gap)."""
+    return (nw.col(col) == value).fill_null(False)
 
 
-def _precision_with(day: str, precision: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return verdict(df, paired(day, precision))
+def _metric_currency(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return failing(own, _is("unit", "currency") == _filled("currency"))
+
+
+def _metric_range(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    has = _filled("value_high")
+    above = ~has | (nw.col("value_high") >= nw.col("value")).fill_null(False)
+    return failing(own, (has == _is("qualifier", "range")) & above)
+
+
+def _precision_with(day: str, precision: str) -> Failing:
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        return failing(own, nw.col(day).is_null() == nw.col(precision).is_null())
 
     return check
 
 
-def _source_location(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, present("address") | present("local_copy"))
+def _source_location(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return failing(own, _filled("address") | _filled("local_copy"))
 
 
-def _not_future(column: str, days: int) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _not_future(column: str, days: int) -> Failing:
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
         latest = date.today() + timedelta(days=days)
-        return verdict(df, missing(column) | (pl.col(column) <= pl.lit(latest)))
+        return failing(own, nw.col(column).is_null() | (nw.col(column) <= nw.lit(latest)))
 
     return check
 
@@ -62,14 +72,15 @@ def _future_rules() -> list[Rule]:
             message = "date is after the build date"
             if days:
                 message = f"date is more than {days} days after the build date"
-            out.append(Rule("future_date", table, f["name"], message, _not_future(f["name"], days)))
+            check = _not_future(f["name"], days)
+            out.append(portable_rule("future_date", table, f["name"], message, check))
     return out
 
 
-def _not_before(column: str, start: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        ordered = at_least(pl.col(column), pl.col(start))
-        return verdict(df, missing(start) | missing(column) | ordered)
+def _not_before(column: str, start: str) -> Failing:
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        ordered = nw.col(column) >= nw.col(start)
+        return failing(own, nw.col(start).is_null() | nw.col(column).is_null() | ordered)
 
     return check
 
@@ -77,7 +88,7 @@ def _not_before(column: str, start: str) -> Check:
 def _order_rules() -> list[Rule]:
     """A period's end (`x-notBefore` names its start) may not come before its start."""
     return [
-        Rule(
+        portable_rule(
             "window_order",
             table,
             f["name"],
@@ -89,14 +100,14 @@ def _order_rules() -> list[Rule]:
     ]
 
 
-def _within(column: str, unit: str, bounds: dict[str, Any]) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        value, inside = pl.col(column), pl.lit(True)
+def _within(column: str, unit: str, bounds: dict[str, Any]) -> Failing:
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        value, inside = nw.col(column), nw.lit(True)
         if "minimum" in bounds:
             inside &= value >= bounds["minimum"]
         if "maximum" in bounds:
             inside &= value <= bounds["maximum"]
-        return verdict(df, ~equals(UNIT_COLUMN, unit) | missing(column) | inside)
+        return failing(own, ~_is(UNIT_COLUMN, unit) | nw.col(column).is_null() | inside)
 
     return check
 
@@ -111,7 +122,7 @@ def _range_message(column: str, unit: str, bounds: dict[str, Any]) -> str:
 def _unit_rules() -> list[Rule]:
     """A value's bounds by its unit (`x-boundsByUnit`): no negative money, no 10^9 % growth."""
     return [
-        Rule(
+        portable_rule(
             f"{unit}_range",
             table,
             f["name"],
@@ -127,7 +138,7 @@ def _unit_rules() -> list[Rule]:
 def rules() -> list[Rule]:
     """The rules on metrics, claims, companies, sources and dates."""
     return [
-        Rule(
+        portable_rule(
             "currency_with_unit",
             "metrics",
             "currency",
@@ -136,7 +147,7 @@ def rules() -> list[Rule]:
             followup=True,
         ),
         *_unit_rules(),
-        Rule(
+        portable_rule(
             "range",
             "metrics",
             "value_high",
@@ -145,7 +156,7 @@ def rules() -> list[Rule]:
             followup=True,
         ),
         *_order_rules(),
-        Rule(
+        portable_rule(
             "precision_with_date",
             "companies",
             "founded_precision",
@@ -153,7 +164,7 @@ def rules() -> list[Rule]:
             _precision_with("founded_on", "founded_precision"),
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "precision_with_date",
             "sources",
             "published_precision",
@@ -161,7 +172,7 @@ def rules() -> list[Rule]:
             _precision_with("published_on", "published_precision"),
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "no_location",
             "sources",
             "address",

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-import polars as pl
+import narwhals as nw
 
 from ...schemas import tables as ts
-from ..derive.base import fact_id
-from .base import Check, Rule, Tables, accepted, equals, isin, missing, present, verdict
+from .base import Rule
+from .portable import Failing, NwTables, failing, has, nothing, one_per, portable_rule
 
 
-def _backed(table: str, column: str, field: str | None) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        ids = df.select(fact_id(table).alias("__fact"))
-        backed = isin(ids, "__fact", accepted(t, table, field)["fact_id"])
+def _fact_key(table: str) -> nw.Expr:
+    """A fact table's key as reports name it (a ticket's is its round and investor joined)."""
+    parts = ts.fact_key_parts(table)
+    if parts is None:
+        return nw.col(ts.fact_key(table))
+    cols, sep = parts
+    return nw.concat_str([nw.col(c) for c in cols], separator=sep)
+
+
+def _marked(own: nw.LazyFrame, key: nw.Expr, keys: nw.LazyFrame) -> nw.LazyFrame:
+    """`own` with `__hit` true where `key` is one of `keys`' `__key` values, else missing."""
+    hits = one_per(keys.select("__key"), "__key").with_columns(nw.lit(True).alias("__hit"))
+    return own.with_columns(key.alias("__key")).join(hits, on="__key", how="left")
+
+
+def _accepted_ids(t: NwTables, table: str, field: str | None) -> nw.LazyFrame:
+    ok = (nw.col("verdict") == "accepted") & (nw.col("fact_table") == table)
+    if field:
+        ok &= nw.col("field") == field
+    return t["reports"].filter(ok).select(nw.col("fact_id").alias("__key"))
+
+
+def _backed(table: str, column: str, field: str | None) -> Failing:
+    def check(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        rows = _marked(own, _fact_key(table), _accepted_ids(t, table, field))
+        backed = nw.col("__hit").fill_null(False)
         if field is None:
-            return verdict(df, backed)
+            return failing(rows, backed)
         # A valuation the build derived from the other two figures needs no report of its own.
-        derived = pl.lit(False)
-        if field in ts.IMPLIED_BASIS and "valuation_basis" in df.columns:
-            derived = equals("valuation_basis", ts.IMPLIED_BASIS[field])
-        return verdict(df, missing(column) | backed | derived)
+        derived = nw.lit(False)
+        if field in ts.IMPLIED_BASIS and has(own, "valuation_basis"):
+            derived = (nw.col("valuation_basis") == ts.IMPLIED_BASIS[field]).fill_null(False)
+        return failing(rows, nw.col(column).is_null() | backed | derived)
 
     return check
 
@@ -36,37 +58,44 @@ _BACKED = [
 ]
 
 
-def _claim_reported(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _claim_reported(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     # A claim row records what was claimed; its reports judge it, so any verdict will do.
-    about_claims = t["reports"].filter(equals("fact_table", "cumulative_claims"))
-    return verdict(df, isin(df, "claim_id", about_claims["fact_id"]))
+    about = t["reports"].filter(nw.col("fact_table") == "cumulative_claims")
+    rows = _marked(own, nw.col("claim_id"), about.select(nw.col("fact_id").alias("__key")))
+    return failing(rows, nw.col("__hit").fill_null(False))
 
 
-def _reason(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, equals("verdict", "accepted") | present("reason"))
+def _reason(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return failing(own, (nw.col("verdict") == "accepted") | ~nw.col("reason").is_null())
 
 
-def _accepted_matches(df: pl.DataFrame, t: Tables) -> pl.Series:
-    if "check" not in df.columns:
-        return verdict(df, True)
-    return verdict(df, ~(equals("verdict", "accepted") & equals("check", "mismatch")))
+def _accepted_matches(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    if not has(own, "check"):
+        return nothing(own)
+    bad = (nw.col("verdict") == "accepted") & (nw.col("check") == "mismatch")
+    return failing(own, ~bad.fill_null(False))
 
 
-def _accepted_unit_conflict(df: pl.DataFrame, t: Tables) -> pl.Series:
-    flags = t.get("unit_flags")
-    if flags is None or flags.is_empty():
-        return verdict(df, True)
-    ok = df.filter(equals("verdict", "accepted"))["report_id"]
-    both = flags.filter(isin(flags, "report_id", ok) & isin(flags, "other_report_id", ok))
-    pairs = pl.concat([both["report_id"], both["other_report_id"]])
-    return verdict(df, ~isin(df, "report_id", pairs))
+def _accepted_unit_conflict(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    if "unit_flags" not in t:
+        return nothing(own)
+    ok = one_per(own.filter(nw.col("verdict") == "accepted").select("report_id"), "report_id")
+    other = ok.select(nw.col("report_id").alias("other_report_id"))
+    both = t["unit_flags"].join(ok, on="report_id").join(other, on="other_report_id")
+    pairs = nw.concat(
+        [
+            both.select(nw.col("report_id").alias("__key")),
+            both.select(nw.col("other_report_id").alias("__key")),
+        ]
+    )
+    return _marked(own, nw.col("report_id"), pairs).filter(nw.col("__hit").fill_null(False))
 
 
 def rules() -> list[Rule]:
     """The provenance rules."""
     return [
         *(
-            Rule(
+            portable_rule(
                 "no_accepted_report",
                 table,
                 column,
@@ -76,28 +105,28 @@ def rules() -> list[Rule]:
             )
             for table, column, field in _BACKED
         ),
-        Rule(
+        portable_rule(
             "no_report",
             "cumulative_claims",
             "claim_id",
             "no report records this claim",
             _claim_reported,
         ),
-        Rule(
+        portable_rule(
             "reason_required",
             "reports",
             "reason",
             "a report that is not accepted needs a reason",
             _reason,
         ),
-        Rule(
+        portable_rule(
             "accepted_mismatch",
             "reports",
             "value_as_reported",
             "accepted report disagrees with the believed figure",
             _accepted_matches,
         ),
-        Rule(
+        portable_rule(
             "accepted_unit_conflict",
             "reports",
             "value_as_reported",

@@ -9,9 +9,11 @@ says only took part must not lead.
 
 from __future__ import annotations
 
+import narwhals as nw
 import polars as pl
 
-from .base import _ROW, Rule, Tables, failing_rows, verdict
+from .base import _ROW, Rule, Tables, verdict
+from .portable import NwTables, failing, one_per, portable_rule
 
 LEADING = ("lead", "co_lead")
 
@@ -35,48 +37,54 @@ def _printed(df: pl.DataFrame, t: Tables) -> pl.Series:
     return verdict(df, text.is_null() | pl.col("name_as_printed").is_null() | found)
 
 
-def _about_investors(df: pl.DataFrame, t: Tables) -> pl.Series:
-    r = _reports(df, t)
-    ok = (r["fact_table"] == "rounds") & (r["field"] == "investors")
-    return verdict(df, pl.lit(r["fact_table"]).is_null() | pl.lit(ok))
-
-
-def _against_round(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
-    """Rows of accepted reports with the investor's role in the report's round (or none)."""
-    r = _reports(df, t)
-    rows = (
-        df.select("investor_id", "role_as_reported")
-        .with_row_index(_ROW)
-        .hstack(r.select(pl.col("fact_id").alias("round_id"), "verdict", "fact_table", "field"))
+def _reports_of(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Each row with its report's fact, field and verdict (missing where there is none)."""
+    reports = t["reports"].select(
+        "report_id",
+        nw.col("fact_table").alias("__table"),
+        nw.col("fact_id").alias("__fact"),
+        nw.col("field").alias("__field"),
+        nw.col("verdict").alias("__verdict"),
     )
-    rows = rows.filter(
-        (pl.col("verdict") == "accepted")
-        & (pl.col("fact_table") == "rounds")
-        & (pl.col("field") == "investors")
+    return own.join(one_per(reports, "report_id"), on="report_id", how="left")
+
+
+def _about_investors(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    ok = (nw.col("__table") == "rounds") & (nw.col("__field") == "investors")
+    return failing(_reports_of(own, t), nw.col("__table").is_null() | ok)
+
+
+def _with_round_role(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Rows of accepted reports on a round's investors, with the investor's role there."""
+    rows = _reports_of(own, t).filter(
+        (nw.col("__verdict") == "accepted")
+        & (nw.col("__table") == "rounds")
+        & (nw.col("__field") == "investors")
     )
-    roles = (
-        t["round_investors"]
-        .select("round_id", "investor_id", pl.col("role").alias("__role"))
-        .unique(["round_id", "investor_id"], keep="first")
+    roles = t["round_investors"].select(
+        nw.col("round_id").alias("__fact"), "investor_id", nw.col("role").alias("__role")
     )
-    return rows.join(roles, on=["round_id", "investor_id"], how="left", maintain_order="left")
+    return rows.join(
+        one_per(roles, ["__fact", "investor_id"]), on=["__fact", "investor_id"], how="left"
+    )
 
 
-def _in_round(df: pl.DataFrame, t: Tables) -> pl.Series:
-    rows = _against_round(df, t)
-    return failing_rows(df.height, rows.filter(pl.col("__role").is_null())[_ROW])
+def _in_round(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return _with_round_role(own, t).filter(nw.col("__role").is_null())
 
 
-def _role_agrees(df: pl.DataFrame, t: Tables) -> pl.Series:
-    rows = _against_round(df, t).filter(pl.col("__role").is_not_null())
-    said_lead = pl.col("role_as_reported").is_in(LEADING)
-    is_lead = pl.col("__role").is_in(LEADING)
-    wrong = (said_lead & ~is_lead) | ((pl.col("role_as_reported") == "participant") & is_lead)
-    return failing_rows(df.height, rows.filter(wrong)[_ROW])
+def _role_agrees(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    rows = _with_round_role(own, t).filter(~nw.col("__role").is_null())
+    said_lead = nw.col("role_as_reported").is_in(LEADING).fill_null(False)
+    is_lead = nw.col("__role").is_in(LEADING)
+    participant = (nw.col("role_as_reported") == "participant").fill_null(False)
+    return rows.filter((said_lead & ~is_lead) | (participant & is_lead))
 
 
 def _round_role(df: pl.DataFrame, t: Tables) -> pl.Series:
-    rows = _against_round(df, t).select(_ROW, "round_id", "__role")
+    tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+    own = nw.from_native(df.lazy().with_row_index(_ROW))
+    rows = _with_round_role(own, tables).select(_ROW, "__fact", "__role").collect().to_native()
     texts: list[str | None] = [None] * df.height
     for pos, round_id, role in rows.iter_rows():
         texts[pos] = f"{round_id} has it as {role}" if role else f"{round_id} does not list it"
@@ -93,14 +101,14 @@ def rules() -> list[Rule]:
             "the report's value_as_reported does not contain this name",
             _printed,
         ),
-        Rule(
+        portable_rule(
             "not_an_investors_report",
             "reported_investors",
             "report_id",
             "the report is not about a round's investors (fact_table rounds, field investors)",
             _about_investors,
         ),
-        Rule(
+        portable_rule(
             "named_not_in_round",
             "reported_investors",
             "investor_id",
@@ -109,7 +117,7 @@ def rules() -> list[Rule]:
             _in_round,
             detail=_round_role,
         ),
-        Rule(
+        portable_rule(
             "named_role_differs",
             "reported_investors",
             "role_as_reported",

@@ -2,193 +2,190 @@
 
 from __future__ import annotations
 
+import narwhals as nw
 import polars as pl
 
-from .base import (
-    _ROW,
-    Rule,
-    Tables,
-    at_least,
-    equals,
-    failing_rows,
-    isin,
-    missing,
-    paired,
-    present,
-    verdict,
-)
+from .base import _ROW, Rule, Tables, failing_rows, isin, present
+from .portable import NwTables, failing, has, nothing, one_per, portable_rule
 
 
-def _lead_role(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _lead_role(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     """A round led by one investor says `lead`; a round led by several says `co_lead` each.
 
     Reports naming co-leads are checked against these roles, so the two spellings of
     leading must not be mixed within one round.
     """
-    leading = pl.col("role").is_in(["lead", "co_lead"])
-    count = leading.cast(pl.Int64).sum().over("round_id")
-    ok = ~leading | (equals("role", "lead") == (count == 1))
-    return verdict(df, missing("role") | ok)
+    leading = nw.col("role").is_in(["lead", "co_lead"]).fill_null(False)
+    count = leading.cast(nw.Int64).sum().over("round_id")
+    ok = ~leading | ((nw.col("role") == "lead") == (count == 1))
+    return failing(own, nw.col("role").is_null() | ok)
 
 
 # Dates compared at a precision: a period number that grows with time at that granularity.
 _PERIOD_RANK = {"day": 0, "month": 1, "quarter": 2, "year": 3}
 
 
-def _rank(col: str) -> pl.Expr:
-    ranks = pl.col(col).replace_strict(_PERIOD_RANK, default=0, return_dtype=pl.Int8)
-    return ranks.fill_null(0)
+def _rank(col: str) -> nw.Expr:
+    rank = nw.lit(0)
+    for name, value in _PERIOD_RANK.items():
+        rank = nw.when(nw.col(col) == name).then(nw.lit(value)).otherwise(rank)
+    return rank
 
 
-def _period_number(d: pl.Expr, rank: pl.Expr) -> pl.Expr:
-    year, month = d.dt.year().cast(pl.Int64), d.dt.month().cast(pl.Int64)
+def _later_or_same(day: str, founded: str, rank: nw.Expr) -> nw.Expr:
+    """`day` is in the period of `founded` or after it, both read at the precision `rank`."""
+    d, f = nw.col(day), nw.col(founded)
+    year = d.dt.year() >= f.dt.year()
+    quarter = d.dt.year() * 4 + (d.dt.month() - 1) // 3 >= f.dt.year() * 4 + (f.dt.month() - 1) // 3
+    month = d.dt.year() * 12 + d.dt.month() >= f.dt.year() * 12 + f.dt.month()
     return (
-        pl.when(rank == 3)
+        nw.when(rank == 3)
         .then(year)
         .when(rank == 2)
-        .then(year * 4 + (month - 1) // 3)
+        .then(quarter)
         .when(rank == 1)
-        .then(year * 12 + month)
-        .otherwise(d.cast(pl.Date).cast(pl.Int64))
+        .then(month)
+        .otherwise(d >= f)
     )
 
 
-def _after_founding(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _after_founding(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     # One row per company, so the join keeps one row per round even when a key is
     # duplicated (reported elsewhere).
-    c = (
-        t["companies"]
-        .select(
+    c = one_per(
+        t["companies"].select(
             "company_id",
-            pl.col("founded_on").alias("__founded"),
-            pl.col("founded_precision").alias("__prec"),
-        )
-        .unique("company_id", keep="first", maintain_order=True)
+            nw.col("founded_on").alias("__founded"),
+            nw.col("founded_precision").alias("__prec"),
+        ),
+        "company_id",
     )
+    joined = own.join(c, on="company_id", how="left")
     # Compared at the coarser precision: a round "in 2021" is fine for a company
     # "founded December 2021".
-    joined = df.select("company_id", "announced_on", "date_precision").join(
-        c, on="company_id", how="left", maintain_order="left"
-    )
-    rank = pl.max_horizontal(_rank("date_precision"), _rank("__prec"))
-    later = _period_number(pl.col("announced_on"), rank) >= _period_number(
-        pl.col("__founded"), rank
-    )
-    return verdict(joined, missing("announced_on") | missing("__founded") | later)
+    rank = nw.max_horizontal(_rank("date_precision"), _rank("__prec"))
+    later = _later_or_same("announced_on", "__founded", rank)
+    return failing(joined, nw.col("announced_on").is_null() | nw.col("__founded").is_null() | later)
 
 
-def _in_usd(df: pl.DataFrame, col: str) -> pl.Expr:
+def _in_usd(own: nw.LazyFrame, col: str) -> nw.Expr:
     """The column in US dollars where the build derived that, else as it is."""
-    return pl.col(f"{col}_usd") if f"{col}_usd" in df.columns else pl.col(col)
+    return nw.col(f"{col}_usd") if has(own, f"{col}_usd") else nw.col(col)
 
 
-def _post_ge_amount(df: pl.DataFrame, t: Tables) -> pl.Series:
-    post, amount = _in_usd(df, "post_money_valuation"), _in_usd(df, "amount")
-    return verdict(df, post.is_null() | amount.is_null() | at_least(post, amount * 0.999))
+def _post_ge_amount(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    post, amount = _in_usd(own, "post_money_valuation"), _in_usd(own, "amount")
+    return failing(own, post.is_null() | amount.is_null() | (post >= amount * 0.999))
 
 
-def _with_tranches(df: pl.DataFrame) -> pl.Expr:
-    """Amount plus the tranches that extend this round without a valuation of their own.
+def _with_tranches(own: nw.LazyFrame) -> tuple[nw.LazyFrame, nw.Expr]:
+    """Each round with its amount plus the tranches that extend it without a valuation.
 
     A round closed in tranches is priced once: pre-money + every tranche = post-money.
     """
-    amount = _in_usd(df, "amount")
-    unpriced = df.filter(
-        present("extension_of") & missing("post_money_valuation") & missing("pre_money_valuation")
+    amount = _in_usd(own, "amount")
+    unpriced = own.filter(
+        ~nw.col("extension_of").is_null()
+        & nw.col("post_money_valuation").is_null()
+        & nw.col("pre_money_valuation").is_null()
     )
     extra = unpriced.group_by("extension_of").agg(amount.sum().alias("__extra"))
-    added = df.select("round_id").join(
-        extra, left_on="round_id", right_on="extension_of", how="left", maintain_order="left"
-    )
-    return amount + pl.lit(added["__extra"].fill_null(0.0))
+    joined = own.join(extra, left_on="round_id", right_on="extension_of", how="left")
+    return joined, amount + nw.col("__extra").fill_null(0.0)
 
 
-def _post_eq_pre_plus(df: pl.DataFrame, t: Tables) -> pl.Series:
-    pre, post = _in_usd(df, "pre_money_valuation"), _in_usd(df, "post_money_valuation")
-    amount = _with_tranches(df)
+def _post_eq_pre_plus(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    pre, post = _in_usd(own, "pre_money_valuation"), _in_usd(own, "post_money_valuation")
+    joined, amount = _with_tranches(own)
     known = (
-        pre.is_not_null()
-        & post.is_not_null()
-        & amount.is_not_null()
-        & pl.col("round_type").ne_missing("secondary")
+        ~pre.is_null()
+        & ~post.is_null()
+        & ~amount.is_null()
+        & (nw.col("round_type") != "secondary").fill_null(True)
     )
-    return verdict(df, ~known | ((pre + amount - post).abs() <= 0.01 * post).fill_null(False))
+    return failing(joined, ~known | ((pre + amount - post).abs() <= 0.01 * post))
 
 
-def _usd_consistent(df: pl.DataFrame, t: Tables) -> pl.Series:
-    if "amount_usd" not in df.columns:
-        return verdict(df, True)
-    expected = pl.col("amount") * pl.col("fx_rate")
-    close = (pl.col("amount_usd") - expected).abs() <= 0.01 + 1e-9 * expected.abs()
-    return verdict(df, missing("amount_usd") | close.fill_null(False))
+def _usd_consistent(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    if not has(own, "amount_usd"):
+        return nothing(own)
+    expected = nw.col("amount") * nw.col("fx_rate")
+    close = (nw.col("amount_usd") - expected).abs() <= 0.01 + 1e-9 * expected.abs()
+    return failing(own, nw.col("amount_usd").is_null() | close.fill_null(False))
 
 
-def _amount_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _amount_currency(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     # The reverse is allowed: "hundreds of millions of dollars" tells the currency, not the amount.
-    return verdict(df, missing("amount") | present("currency"))
+    return failing(own, nw.col("amount").is_null() | ~nw.col("currency").is_null())
 
 
-def _amount_qualifier(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, paired("amount", "amount_qualifier"))
+def _paired(value: str, other: str) -> nw.Expr:
+    """Both cells are filled or both are empty."""
+    return nw.col(value).is_null() == nw.col(other).is_null()
 
 
-def _valuation_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
-    valued = present("pre_money_valuation") | present("post_money_valuation")
-    return verdict(df, valued == present("valuation_currency"))
+def _amount_qualifier(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return failing(own, _paired("amount", "amount_qualifier"))
 
 
-def _ticket_currency(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, paired("amount", "currency"))
+def _valuation_currency(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    valued = ~nw.col("pre_money_valuation").is_null() | ~nw.col("post_money_valuation").is_null()
+    return failing(own, valued == ~nw.col("valuation_currency").is_null())
+
+
+def _ticket_currency(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    return failing(own, _paired("amount", "currency"))
 
 
 # Relative slack when a ticket and its round are compared through two exchange rates.
 _FX_SLACK = 0.01
 
 
-def _ticket_usd(tickets: pl.DataFrame, t: Tables) -> pl.Expr:
+def _ticket_usd(tickets: nw.LazyFrame, t: NwTables) -> tuple[nw.LazyFrame, nw.Expr]:
     """Each ticket in US dollars at the rate the build used on its round's date, if it used one.
 
     Tickets are not converted by the build; a ticket in another currency than its round
     is compared only when `fx_rates` holds its currency's rate for that day (or it is USD).
     """
-    fx = t.get("fx_rates")
-    rate = pl.when(pl.col("currency") == "USD").then(pl.lit(1.0))
-    if fx is not None and fx.height:
-        rates = fx.select("currency", pl.col("requested_on").alias("__day"), pl.col("rate"))
-        rates = rates.unique(["currency", "__day"], keep="first")
-        found = tickets.select("currency", "__day").join(
-            rates, on=["currency", "__day"], how="left", maintain_order="left"
-        )["rate"]
-        rate = rate.otherwise(pl.lit(found))
-    return pl.col("amount") * rate
+    usd = nw.when(nw.col("currency") == "USD").then(nw.lit(1.0))
+    if "fx_rates" not in t:
+        return tickets, nw.col("amount") * usd
+    rates = one_per(
+        t["fx_rates"].select(
+            "currency", nw.col("requested_on").alias("__day"), nw.col("rate").alias("__rate")
+        ),
+        ["currency", "__day"],
+    )
+    tickets = tickets.join(rates, on=["currency", "__day"], how="left")
+    return tickets, nw.col("amount") * usd.otherwise(nw.col("__rate"))
 
 
-def _ticket_within_round(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _ticket_within_round(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     """No investor put more into a round than the whole round raised.
 
     Same currency: compared as they are; else both in US dollars; unknown: not compared.
     Only the tickets with an amount (few, most sources name no ticket) are joined.
     """
-    rounds = _one_per_id(t["rounds"]).select(
+    rounds = t["rounds"]
+    usd = nw.col("amount_usd") if has(rounds, "amount_usd") else nw.lit(None, nw.Float64)
+    rounds = one_per(
+        rounds.select(
+            "round_id",
+            nw.col("amount").alias("__round"),
+            nw.col("currency").alias("__round_ccy"),
+            usd.alias("__round_usd"),
+            nw.col("announced_on").alias("__day"),
+        ),
         "round_id",
-        pl.col("amount").alias("__round"),
-        pl.col("currency").alias("__round_ccy"),
-        _usd_or_unknown(t["rounds"]).alias("__round_usd"),
-        pl.col("announced_on").alias("__day"),
     )
-    tickets = (
-        df.select("round_id", "amount", "currency")
-        .with_row_index(_ROW)
-        .filter(present("amount"))
-        .join(rounds, on="round_id", how="left", maintain_order="left")
-    )
-    same = pl.col("currency") == pl.col("__round_ccy")
+    tickets = own.filter(~nw.col("amount").is_null()).join(rounds, on="round_id", how="left")
+    tickets, ticket_usd = _ticket_usd(tickets, t)
     above = (
-        pl.when(same)
-        .then(pl.col("amount") > pl.col("__round"))
-        .otherwise(_ticket_usd(tickets, t) > pl.col("__round_usd") * (1 + _FX_SLACK))
+        nw.when(nw.col("currency") == nw.col("__round_ccy"))
+        .then(nw.col("amount") > nw.col("__round"))
+        .otherwise(ticket_usd > nw.col("__round_usd") * (1 + _FX_SLACK))
     )
-    return failing_rows(df.height, tickets.filter(above.fill_null(False))[_ROW])
+    return tickets.filter(above.fill_null(False))
 
 
 def _round_copies(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
@@ -234,13 +231,6 @@ def _copies_named(df: pl.DataFrame, t: Tables) -> pl.Series:
     return pl.Series("detail", texts, dtype=pl.String)
 
 
-def _usd_or_unknown(rounds: pl.DataFrame) -> pl.Expr:
-    """The round's amount in US dollars, unknown before the build derived it."""
-    if "amount_usd" in rounds.columns:
-        return pl.col("amount_usd")
-    return pl.lit(None, dtype=pl.Float64)
-
-
 def _one_per_id(rounds: pl.DataFrame) -> pl.DataFrame:
     """The rounds with each round_id once, so a join keeps one row per ticket."""
     return rounds.unique("round_id", keep="first", maintain_order=True)
@@ -258,7 +248,7 @@ def _round_amount(df: pl.DataFrame, t: Tables) -> pl.Series:
 def rules() -> list[Rule]:
     """The rules on rounds and round investors."""
     return [
-        Rule(
+        portable_rule(
             "lead_role",
             "round_investors",
             "role",
@@ -266,7 +256,7 @@ def rules() -> list[Rule]:
             _lead_role,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "before_founding",
             "rounds",
             "announced_on",
@@ -274,7 +264,7 @@ def rules() -> list[Rule]:
             _after_founding,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "post_below_amount",
             "rounds",
             "post_money_valuation",
@@ -282,7 +272,7 @@ def rules() -> list[Rule]:
             _post_ge_amount,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "pre_plus_amount",
             "rounds",
             "post_money_valuation",
@@ -290,14 +280,14 @@ def rules() -> list[Rule]:
             _post_eq_pre_plus,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "usd_inconsistent",
             "rounds",
             "amount_usd",
             "amount_usd is not amount × fx_rate",
             _usd_consistent,
         ),
-        Rule(
+        portable_rule(
             "currency_with_amount",
             "rounds",
             "currency",
@@ -305,7 +295,7 @@ def rules() -> list[Rule]:
             _amount_currency,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "qualifier_with_amount",
             "rounds",
             "amount_qualifier",
@@ -313,7 +303,7 @@ def rules() -> list[Rule]:
             _amount_qualifier,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "valuation_currency",
             "rounds",
             "valuation_currency",
@@ -321,7 +311,7 @@ def rules() -> list[Rule]:
             _valuation_currency,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "currency_with_amount",
             "round_investors",
             "currency",
@@ -329,7 +319,7 @@ def rules() -> list[Rule]:
             _ticket_currency,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "ticket_above_round",
             "round_investors",
             "amount",
