@@ -87,10 +87,12 @@ def load(folder: Path) -> dict[str, pl.DataFrame]:
     ri = ri.with_columns(
         # two leads on every 700th round's first row; tickets on every 300th row
         pl.when(i % 1400 == 1).then(pl.lit("lead")).otherwise(pl.col("role")).alias("role"),
-        pl.when(i % 300 == 0).then(pl.lit(1e6)).when(i % 3000 == 3).then(pl.lit(1e12)).alias("amount"),
-    ).with_columns(
-        pl.when(pl.col("amount").is_not_null()).then(pl.lit("USD")).alias("currency")
-    )
+        pl.when(i % 300 == 0)
+        .then(pl.lit(1e6))
+        .when(i % 3000 == 3)
+        .then(pl.lit(1e12))
+        .alias("amount"),
+    ).with_columns(pl.when(pl.col("amount").is_not_null()).then(pl.lit("USD")).alias("currency"))
     return {"rounds": rounds, "round_investors": ri.select(COLUMNS["round_investors"])}
 
 
@@ -195,13 +197,13 @@ def ibis_rules() -> dict[str, Callable]:
         off = (j.pre_money_valuation + amount - j.post_money_valuation).abs() > (
             0.01 * j.post_money_valuation
         )
-        known = j.pre_money_valuation.notnull() & j.post_money_valuation.notnull() & j.amount.notnull()
+        known = (
+            j.pre_money_valuation.notnull() & j.post_money_valuation.notnull() & j.amount.notnull()
+        )
         return j.filter(known & (j.round_type != "secondary") & off).select("round_id")
 
     def ticket_above_round(t):
-        r = t["rounds"].select(
-            "round_id", __round=t["rounds"].amount, __ccy=t["rounds"].currency
-        )
+        r = t["rounds"].select("round_id", __round=t["rounds"].amount, __ccy=t["rounds"].currency)
         tk = t["round_investors"].filter(t["round_investors"].amount.notnull())
         j = tk.left_join(r, tk.round_id == r.round_id)
         above = (j.currency == j.__ccy) & (j.amount > j.__round)
@@ -227,29 +229,14 @@ def _keys(df: pl.DataFrame) -> list[tuple]:
     return sorted(df.rows())
 
 
-def run(folder: Path) -> list[dict]:
-    import duckdb
+Record = Callable[[str, str, str, Callable[[], pl.DataFrame]], None]
+
+
+def _on_polars(tables: dict[str, pl.DataFrame], record: Record) -> None:
     import ibis
     import narwhals as nw
     import sqlglot
 
-    from ai_lab_funding.build.java import use_java
-
-    tables = load(folder)
-    results: list[dict] = []
-
-    def record(route: str, engine: str, rule: str, fn: Callable[[], pl.DataFrame]) -> None:
-        try:
-            secs, out = _best(fn)
-            results.append(
-                {"route": route, "engine": engine, "rule": rule, "s": secs, "keys": _keys(out)}
-            )
-        except Exception as e:  # noqa: BLE001 - a route that cannot express a rule is a finding
-            results.append(
-                {"route": route, "engine": engine, "rule": rule, "s": None, "error": repr(e)[:200]}
-            )
-
-    # polars
     lazy = {k: v.lazy() for k, v in tables.items()}
     for name, rule in nw_rules().items():
         nwt = {k: nw.from_native(v) for k, v in lazy.items()}
@@ -263,7 +250,12 @@ def run(folder: Path) -> list[dict]:
     for name, rule in ibis_rules().items():
         record("ibis", "polars", name, lambda r=rule: ipl.to_polars(r(it)))
 
-    # DuckDB
+
+def _on_duckdb(tables: dict[str, pl.DataFrame], record: Record) -> None:
+    import duckdb
+    import ibis
+    import narwhals as nw
+
     con = duckdb.connect()
     for k, v in tables.items():
         con.register(f"_{k}", v.to_arrow())
@@ -278,7 +270,15 @@ def run(folder: Path) -> list[dict]:
     for name, rule in ibis_rules().items():
         record("ibis", "duckdb", name, lambda r=rule: idb.to_polars(r(it)))
 
-    # Spark (local session)
+
+def _on_spark(tables: dict[str, pl.DataFrame], record: Record) -> None:
+    """A local Spark session reading the tables from Parquet, as a cluster job would."""
+    import ibis
+    import narwhals as nw
+    import sqlglot
+
+    from ai_lab_funding.build.java import use_java
+
     with tempfile.TemporaryDirectory() as tmp:
         use_java(Path(tmp), prefer_packaged=True)
         from pyspark.sql import SparkSession
@@ -310,22 +310,45 @@ def run(folder: Path) -> list[dict]:
         for name, rule in ibis_rules().items():
             record("ibis", "spark", name, lambda r=rule: isp.to_polars(r(it)))
         spark.stop()
+
+
+def run(folder: Path) -> list[dict]:
+    """Every rule by every route on every engine; a route that fails is recorded, not raised."""
+    tables = load(folder)
+    results: list[dict] = []
+
+    def record(route: str, engine: str, rule: str, fn: Callable[[], pl.DataFrame]) -> None:
+        row = {"route": route, "engine": engine, "rule": rule}
+        try:
+            secs, out = _best(fn)
+            results.append({**row, "s": secs, "keys": _keys(out)})
+        except Exception as e:  # noqa: BLE001 - a route that cannot express a rule is a finding
+            results.append({**row, "s": None, "error": repr(e)[:200]})
+
+    for engine in (_on_polars, _on_duckdb, _on_spark):
+        engine(tables, record)
     return results
 
 
 def report(results: list[dict]) -> str:
-    truth = {r["rule"]: r["keys"] for r in results if r["route"] == "narwhals" and "keys" in r
-             and r["engine"] == "polars"}
-    lines = ["| route | engine | rule | seconds | failing rows | same as narwhals/polars |",
-             "|---|---|---|---|---|---|"]
+    truth = {
+        r["rule"]: r["keys"]
+        for r in results
+        if r["route"] == "narwhals" and "keys" in r and r["engine"] == "polars"
+    }
+    lines = [
+        "| route | engine | rule | seconds | failing rows | same as narwhals/polars |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['route']} | {r['engine']} | {r['rule']} | error | "
-                         f"{r['error']} | |")
+            lines.append(f"| {r['route']} | {r['engine']} | {r['rule']} | error | {r['error']} | |")
             continue
         same = "yes" if r["keys"] == truth.get(r["rule"]) else "NO"
-        lines.append(f"| {r['route']} | {r['engine']} | {r['rule']} | {r['s']:.3f} | "
-                     f"{len(r['keys'])} | {same} |")
+        lines.append(
+            f"| {r['route']} | {r['engine']} | {r['rule']} | {r['s']:.3f} | "
+            f"{len(r['keys'])} | {same} |"
+        )
     return "\n".join(lines)
 
 
