@@ -8,6 +8,7 @@ test cannot pass by both engines finding nothing.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from conftest import FIXTURE, add_row, edit
@@ -16,6 +17,7 @@ from ai_lab_funding.build import spark_checks
 from ai_lab_funding.build.rules.catalogue import catalogue
 from ai_lab_funding.build.rules.portable import failures
 from ai_lab_funding.build.validation import read_all
+from ai_lab_funding.schemas import tables as ts
 
 R1 = ("round_id", "moonshot-ai-2025-12-series-c")
 R2 = ("round_id", "moonshot-ai-2026-02-expansion")
@@ -23,6 +25,7 @@ R3 = ("round_id", "moonshot-ai-2026-05-round")
 CASH = ("metric_id", "moonshot-ai-cash-reserves-2025-12-31")
 GROWTH = ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11")
 CLAIM = ("claim_id", "moonshot-ai-cum-seed-000-kimi-700m")
+X10 = ("report_id", "seed-001-itiger-kimi-7b-02")  # a rejected ×10 report
 
 
 def _polars(folder: Path) -> set[tuple[str, str, str, str]]:
@@ -74,6 +77,38 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
     edit(folder, "cumulative_claims", CLAIM, "scope", "investor_commitments")  # scope_investors
     edit(folder, "companies", ("company_id", "moonshot-ai"), "founded_precision", "")
     edit(folder, "sources", ("source_id", "seed-000-kimi-700m"), "published_on", "2099-01-01")
+    edit(folder, "sources", ("source_id", "seed-001-itiger-kimi-7b"), "address", "")
+    edit(folder, "sources", ("source_id", "seed-001-itiger-kimi-7b"), "local_copy", "")
+    edit(folder, "reports", X10, "reason", "")  # reason_required
+    edit(folder, "metrics", GROWTH, "period_end", "2025-08-01")  # window_order
+    add_row(  # an accepted amount report read as naming an investor: not_an_investors_report
+        folder,
+        "reported_investors",
+        report_id="seed-000-kimi-700m-02",
+        investor_id="tencent",
+        role_as_reported="named",
+        name_as_printed="$500",
+    )
+    add_row(  # an accepted report names an investor the round does not list
+        folder,
+        "reported_investors",
+        report_id="seed-000-kimi-700m-05",
+        investor_id="china-mobile",
+        role_as_reported="participant",
+        name_as_printed="Tencent",
+    )
+    add_row(  # a claim no report records
+        folder,
+        "cumulative_claims",
+        claim_id="moonshot-ai-cum-unreported",
+        company_id="moonshot-ai",
+        window_start="2025-01-01",
+        window_end="2025-12-31",
+        claimed_amount="100",
+        claimed_qualifier="exact",
+        currency="USD",
+        scope="primary_funding",
+    )
     return {
         ("pre_plus_amount", "post_money_valuation"),
         ("post_below_amount", "post_money_valuation"),
@@ -94,6 +129,12 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
         ("scope_investors", "scope_investor_ids"),
         ("precision_with_date", "founded_precision"),
         ("future_date", "published_on"),
+        ("no_location", "address"),
+        ("reason_required", "reason"),
+        ("window_order", "period_end"),
+        ("not_an_investors_report", "report_id"),
+        ("named_not_in_round", "investor_id"),
+        ("no_report", "claim_id"),
     }
 
 
@@ -125,3 +166,34 @@ def test_spark_submit_entry_writes_the_failures_and_fails_on_any(spark, curated,
     assert spark_checks.main([str(curated), "--out", str(tmp_path / "broken")]) == 1
     rules = {r["rule"] for r in spark.read.parquet(str(tmp_path / "broken")).collect()}
     assert rules == {"pre_plus_amount", "no_accepted_report"}  # a pre-money no report backs
+
+
+def test_a_release_passes_on_both_engines_and_a_broken_usd_column_fails_on_both(
+    spark, fixture_release, tmp_path
+):
+    """The release's derived columns (amount_usd, unit_flags, checks) feed the same rules."""
+    import polars as pl
+
+    release = tmp_path / "release"
+    shutil.copytree(fixture_release, release)
+
+    def both() -> tuple[set, set]:
+        tables = {t: pl.read_parquet(release / "data" / f"{t}.parquet") for t in ts.table_names()}
+        on_polars = {tuple(r) for r in failures(tables).iter_rows()}
+        frames = spark_checks.read_release(spark, release)
+        found = spark_checks.rule_failures(spark, frames, curated=False)
+        on_spark = {(r["table"], r["key"], r["column"], r["rule"]) for r in found.collect()}
+        return on_polars, on_spark
+
+    assert both() == (set(), set())
+    rounds = pl.read_parquet(release / "data" / "rounds.parquet")
+    broken = rounds.with_columns(
+        pl.when(pl.col("round_id") == R1[1])
+        .then(pl.col("amount_usd") * 10)
+        .otherwise(pl.col("amount_usd"))
+        .alias("amount_usd")
+    )
+    broken.write_parquet(release / "data" / "rounds.parquet")
+    on_polars, on_spark = both()
+    assert on_polars == on_spark
+    assert ("rounds", R1[1], "amount_usd", "usd_inconsistent") in on_polars
