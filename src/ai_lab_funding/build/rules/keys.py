@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import narwhals as nw
 import numpy as np
 import polars as pl
 
 from ...schemas import tables as ts
 from ..chains import jump, link_targets
 from ..derive.base import fact_id
-from .base import _ROW, Check, Detail, Rule, Tables, equals, failing_rows, isin, missing, verdict
+from .base import _ROW, Check, Detail, Rule, Tables, isin, missing, verdict
+from .portable import NwTables, failing, portable_rule
 
 
 def _fact_keys(t: Tables) -> pl.DataFrame:
@@ -78,28 +80,49 @@ def _list_reference(table: str, col: str, target: str, target_col: str) -> Rule:
     list's target and this rule checks each item; the hint names the unknown ones.
     """
 
-    def unknown(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
-        known = t[target].select(pl.col(target_col).alias("__id")).unique()
+    def unknown(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        """One row per unknown id: the row of `own` it is in (all its columns) and the id."""
+        known = t[target].select(nw.col(target_col).alias("__id")).unique()
         return (
-            df.select(pl.col(col).str.split(";").alias("__id"))
-            .with_row_index(_ROW)
+            own.with_columns(nw.col(col).str.split(";").alias("__id"))
             .explode("__id")
-            .filter(pl.col("__id").is_not_null())
+            .filter(~nw.col("__id").is_null())
             .join(known, on="__id", how="anti")
         )
 
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return failing_rows(df.height, unknown(df, t)[_ROW])
+    def fails(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        return unknown(own, t).drop("__id").unique(keep="any")
 
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        found = unknown(df, t).group_by(_ROW).agg(pl.col("__id").str.join(", "))
+        tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+        own = nw.from_native(df.lazy().with_row_index(_ROW))
+        ids = unknown(own, tables).select(_ROW, "__id").collect().to_native()
+        found = ids.group_by(_ROW).agg(pl.col("__id").str.join(", "))
         texts: list[str | None] = [None] * df.height
-        for pos, ids in found.iter_rows():
-            texts[pos] = f"unknown: {ids}"
+        for pos, ids_text in found.iter_rows():
+            texts[pos] = f"unknown: {ids_text}"
         return pl.Series("detail", texts, dtype=pl.String)
 
     message = f"an id in this list names no {target} row ({target_col})"
-    return Rule("list_reference", table, col, message, check, detail=detail)
+    return portable_rule("list_reference", table, col, message, fails, detail=detail)
+
+
+def _key_variant(col: str) -> Callable[[nw.LazyFrame, NwTables], nw.LazyFrame]:
+    """Rows whose key equals another row's once case and outer whitespace are ignored.
+
+    Two rows with the very same key are the primary key's error, not this one: a row fails
+    only when its normal form is shared by more rows than its exact key is.
+    """
+
+    def fails(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        norm = nw.col(col).cast(nw.String).str.strip_chars().str.to_lowercase()
+        counted = own.with_columns(norm.alias("__norm")).with_columns(
+            nw.col(col).cast(nw.String).fill_null("").count().over("__norm").alias("__n_norm"),
+            nw.col(col).cast(nw.String).fill_null("").count().over(col).alias("__n_key"),
+        )
+        return counted.filter(nw.col("__n_norm") > nw.col("__n_key"))
+
+    return fails
 
 
 def _schema_rules(table: str) -> list[Rule]:
@@ -112,7 +135,9 @@ def _schema_rules(table: str) -> list[Rule]:
     pk = ts.primary_key(table)
     if len(pk) == 1:
         message = "same key as another row except for case or whitespace"
-        out.append(Rule("duplicate_key_variant", table, pk[0], message, _key_variant(pk[0])))
+        out.append(
+            portable_rule("duplicate_key_variant", table, pk[0], message, _key_variant(pk[0]))
+        )
     return out
 
 
@@ -120,27 +145,33 @@ def _schema_rules(table: str) -> list[Rule]:
 _REPORTABLE_EXTRA = {"rounds": {"investors"}, "companies": {"funding_status", "name"}}
 
 
-def _report_field(df: pl.DataFrame, t: Tables) -> pl.Series:
-    ok = pl.lit(True)
+def _report_field(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    ok = nw.lit(True)
     for table in ts.fact_tables():
         names = sorted({f["name"] for f in ts.fields(table)} | _REPORTABLE_EXTRA.get(table, set()))
-        known = pl.col("field").is_in(names).fill_null(False)
-        ok = pl.when(equals("fact_table", table)).then(known).otherwise(ok)
-    return verdict(df, ok)
+        known = nw.col("field").is_in(names).fill_null(False)
+        ok = nw.when((nw.col("fact_table") == table).fill_null(False)).then(known).otherwise(ok)
+    return failing(own, ok)
 
 
-def _orphan_investor(df: pl.DataFrame, t: Tables) -> pl.Series:
-    used = pl.concat([t["round_investors"]["investor_id"], df["parent_investor_id"].drop_nulls()])
-    return verdict(df, isin(df, "investor_id", used))
+def _orphan_investor(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    used = nw.concat(
+        [
+            t["round_investors"].select("investor_id"),
+            own.select(nw.col("parent_investor_id").alias("investor_id")),
+        ]
+    ).filter(~nw.col("investor_id").is_null())
+    return own.join(used.unique(), on="investor_id", how="anti")
 
 
-def _orphan_source(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return verdict(df, isin(df, "source_id", t["reports"]["source_id"]))
+def _orphan_source(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    cited = t["reports"].select("source_id").filter(~nw.col("source_id").is_null()).unique()
+    return own.join(cited, on="source_id", how="anti")
 
 
-def _self_parent(df: pl.DataFrame, t: Tables) -> pl.Series:
-    parent = pl.col("parent_investor_id")
-    return verdict(df, missing("parent_investor_id") | parent.ne_missing(pl.col("investor_id")))
+def _self_parent(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    same = (nw.col("parent_investor_id") == nw.col("investor_id")).fill_null(False)
+    return own.filter(same)
 
 
 def _on_cycle(df: pl.DataFrame, key: str, link: str) -> np.ndarray:
@@ -205,8 +236,10 @@ def rules() -> list[Rule]:
     """The key rules, schema-declared ones first, in release table order."""
     return [
         *(rule for table in ts.TABLE_ORDER for rule in _schema_rules(table)),
-        Rule("unknown_field", "reports", "field", "fact_table has no such column", _report_field),
-        Rule(
+        portable_rule(
+            "unknown_field", "reports", "field", "fact_table has no such column", _report_field
+        ),
+        portable_rule(
             "orphan",
             "investors",
             "investor_id",
@@ -214,7 +247,7 @@ def rules() -> list[Rule]:
             _orphan_investor,
             severity="warning",
         ),
-        Rule(
+        portable_rule(
             "orphan",
             "sources",
             "source_id",
@@ -222,7 +255,7 @@ def rules() -> list[Rule]:
             _orphan_source,
             severity="warning",
         ),
-        Rule(
+        portable_rule(
             "self_parent",
             "investors",
             "parent_investor_id",
