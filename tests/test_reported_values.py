@@ -51,6 +51,16 @@ EXAMPLES = [
     ("Rs 400 crore", 4e9, None, "INR", "exact"),
     ("₹50 lakh", 5e6, None, "INR", "exact"),
     ("¥20 billion yen", 2e10, None, "JPY", "exact"),
+    # Other dollars: a code after a bare $, or a prefix; US$ stays the US dollar.
+    ("$500 million NZD", 5e8, None, "NZD", "exact"),
+    ("NZ$2.5 billion", 2.5e9, None, "NZD", "exact"),
+    ("A$50 million", 5e7, None, "AUD", "exact"),
+    ("C$1.1 billion", 1.1e9, None, "CAD", "exact"),
+    ("S$20 million", 2e7, None, "SGD", "exact"),
+    ("US$20 million", 2e7, None, "USD", "exact"),
+    ("$20 million for its Asian arcade unit", 2e7, None, "USD", "exact"),
+    ("$128 billion (HK$1 trillion)", 1.28e11, None, "USD", "exact"),
+    ("over $500m NZD", 5e8, None, "NZD", "at_least"),
     ("￥5亿元", 5e8, None, "CNY", "exact"),
 ]
 

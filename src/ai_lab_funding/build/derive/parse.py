@@ -43,6 +43,11 @@ _SUFFIX_QUALIFIERS = [("at_least", r"以上|多|\+"), ("about", r"左右")]
 YEN_SIGN = "¥"
 _CURRENCY_MARKS = [  # longest first
     ("HKD", r"HK\$|HKD|港元|港币|港幣"),
+    # Other dollars: a letter prefix that is not part of a word ("US$" is not "S$"), or a code
+    ("NZD", r"(?<![A-Za-z])NZ\$|\bNZD\b"),
+    ("AUD", r"(?<![A-Za-z])AU?\$|\bAUD\b"),
+    ("CAD", r"(?<![A-Za-z])CA?\$|\bCAD\b"),
+    ("SGD", r"(?<![A-Za-z])S\$|\bSGD\b"),
     ("USD", r"US\$|USD|美元|美金|\$|dollars?|dólares|dollari|долларов|доллара|달러"),
     ("CNY", r"RMB|CNY|人民币|yuan|元"),
     ("EUR", r"€|EUR|euros?"),
@@ -187,20 +192,31 @@ def _first_currency(text: str, last: bool = False) -> str | None:
     )[2]
 
 
+# A bare $ is the US dollar unless the figure's own words end in another dollar's code
+# ("$500 million NZD"); a mark of the next figure ("$128 billion (HK$1 trillion)") is not it.
+_BARE_DOLLAR = re.compile(r"(?<![A-Za-z])\$\s*$")
+_DOLLAR_CODE_AFTER = re.compile(r"^\s*[^\W\d]*\s*(NZD|AUD|CAD|SGD|HKD)\b", re.IGNORECASE)
+
+
 def _currency_near(t: str, start: int, end: int) -> str | None:
     """The currency printed with the figure at t[start:end].
 
     That is a mark just before it, else the first mark after it and before any other
     figure ("10 billion yuan ($1.4 billion)" is CNY). A ¥ before it is `YEN_SIGN` unless a
-    yuan or yen word follows the figure.
+    yuan or yen word follows the figure; a bare $ is USD unless another dollar's code does.
     """
-    before = _first_currency(t[max(0, start - 4) : start], last=True)
-    if before and before != YEN_SIGN:
+    lead = t[max(0, start - 4) : start]
+    before = _first_currency(lead, last=True)
+    bare_dollar = before == "USD" and _BARE_DOLLAR.search(lead) is not None
+    if before and before != YEN_SIGN and not bare_dollar:
         return before
     nxt = re.search(r"\d", t[end:])
     after = _first_currency(t[end : end + nxt.start()] if nxt else t[end:])
     if before == YEN_SIGN:  # "¥20 billion yen": the word says which ¥ it is
         return after if after in ("CNY", "JPY") else YEN_SIGN
+    if bare_dollar:
+        code = _DOLLAR_CODE_AFTER.match(t[end:])
+        return code.group(1).upper() if code else "USD"
     return after
 
 
