@@ -196,6 +196,17 @@ def test_spark_submit_entry_writes_the_failures_and_fails_on_any(spark, curated,
     assert rules == {"pre_plus_amount", "no_accepted_report"}  # a pre-money no report backs
 
 
+def test_spark_submit_passes_warnings_and_writes_them(spark, curated, tmp_path):
+    """An investor no round names is a warning, as in the build: written, but exit 0."""
+    nobody = {"investor_id": "nobody-capital", "name": "Nobody", "investor_type": "angel"}
+    add_row(curated, "investors", **nobody)
+    assert spark_checks.main([str(curated), "--out", str(tmp_path / "warned")]) == 0
+    rows = spark.read.parquet(str(tmp_path / "warned")).collect()
+    assert [(r["key"], r["rule"], r["severity"]) for r in rows] == [
+        ("nobody-capital", "orphan", "warning")
+    ]
+
+
 def test_a_release_passes_on_both_engines_and_a_broken_usd_column_fails_on_both(
     spark, fixture_release, tmp_path
 ):

@@ -1,21 +1,26 @@
-"""The Table Schemas' rules as Spark SQL, for tables bigger than one machine.
+"""The whole catalogue on Spark, for tables bigger than one machine.
 
 Pandera's PySpark backend imports `pyspark.pandas`, which does not import next to pandas 3
-(this project's pin), so the rules are generated here as Spark SQL from the same Table
-Schemas the Pandera schemas come from: types, required, enum, pattern, bounds, lengths,
-ISO code lists, unique columns, primary keys, foreign keys and how far after the day of
-the run a date may lie (`x-maxDaysAfterBuild`). One pass per table: every
+(this project's pin), so the Table Schemas' column rules are generated here as Spark SQL
+from the same Table Schemas the Pandera schemas come from: types, required, enum, pattern,
+bounds, lengths, ISO code lists, unique columns, primary keys, foreign keys and how far
+after the day of the run a date may lie (`x-maxDaysAfterBuild`). One pass per table: every
 check becomes a struct in an array, and only the failing ones are exploded into rows.
 
+The cross-field and cross-table rules are the build's own definitions: every rule of the
+catalogue written on Narwhals (`build.rules.portable`) runs here as written. The few that
+still need polars (text look-alikes, addresses, cycles of links, duplicate rounds) and the
+derive step are listed in the README.
+
 Works on the curated CSVs (every column a string, so types are checked too) and on the
-typed Parquet release. The cross-field rules of `build.rules` (provenance, lead investors,
-valuation arithmetic) are polars expressions and do not run here.
+typed Parquet release. Each failure carries the rule's severity, as the build's problems
+do: an error stops a release, a warning does not.
 
     from pyspark.sql import SparkSession
     from ai_lab_funding.build import spark_checks
     spark = SparkSession.builder.master("local[*]").getOrCreate()
     failures = spark_checks.validate(spark, spark_checks.read_curated(spark, "curated"))
-    failures.show()   # table, key, column, rule, value
+    failures.show()   # table, key, column, rule, value, severity
 """
 
 from __future__ import annotations
@@ -277,11 +282,12 @@ def _fact_key_sql(table: str) -> str:
 
 
 def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = True) -> DataFrame:
-    """Every failed check of every table, as one DataFrame of (table, key, column, rule, value).
+    """Every failed check of every table: (table, key, column, rule, value, severity).
 
-    The schemas' column rules and, when every curated table is there, the portable
-    catalogue rules (`rule_failures`). Nothing is collected: write the result where it
-    is needed (`failures.write.parquet(...)`) or count it.
+    The schemas' column rules (errors) and, when every curated table is there, the
+    portable catalogue rules (`rule_failures`) with their own severity. Nothing is
+    collected: write the result where it is needed (`failures.write.parquet(...)`) or
+    count it, e.g. `failures.where("severity = 'error'").count()`.
 
     `curated=False` checks a release, derived columns included. Missing columns are
     reported as rule `missing_column` rather than failing the query.
@@ -298,7 +304,9 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
         table_query(t, views, {f.name: f.dataType.typeName() for f in df.schema.fields}, curated)
         for t, df in frames.items()
     ]
-    result = spark.sql(" UNION ALL ".join(f"({q})" for q in queries))
+    result = spark.sql(
+        " UNION ALL ".join(f"(SELECT *, 'error' AS severity FROM ({q}))" for q in queries)
+    )
     rules = rule_failures(spark, frames, curated)
     if rules is not None:
         result = result.unionByName(rules)
@@ -306,8 +314,9 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
     if missing:
         result = result.unionByName(
             spark.createDataFrame(
-                [(t, "", c, "missing_column", None) for t, c in missing],
-                "`table` string, key string, `column` string, rule string, value string",
+                [(t, "", c, "missing_column", None, "error") for t, c in missing],
+                "`table` string, key string, `column` string, rule string, value string,"
+                " severity string",
             )
         )
     return result
@@ -367,6 +376,7 @@ def rule_failures(
                 sf.lit(rule.column).alias("column"),
                 sf.lit(rule.name).alias("rule"),
                 value.cast("string").alias("value"),
+                sf.lit(rule.severity).alias("severity"),
             )
         )
     return reduce(lambda a, b: a.unionByName(b), parts) if parts else None
@@ -376,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     """`spark-submit spark_checks.py TABLES --out FAILURES`: validate on a cluster.
 
     TABLES is a curated folder (or, with --release, a release folder) anywhere Spark reads;
-    the failures are written as Parquet to --out, and the exit status is 1 when there are any.
+    the failures are written as Parquet to --out, and the exit status is 1 when any is an
+    error (warnings are written and counted, as the build prints them, but pass).
     """
     import argparse
 
@@ -391,9 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     read = read_release if args.release else read_curated
     failures = validate(spark, read(spark, args.tables), curated=not args.release)
     failures.write.mode("overwrite").parquet(args.out)
-    count = spark.read.parquet(args.out).count()
-    print(f"{count} failure(s) written to {args.out}")
-    return 1 if count else 0
+    written = spark.read.parquet(args.out)
+    errors = written.where("severity = 'error'").count()
+    print(f"{errors} error(s), {written.count() - errors} warning(s) written to {args.out}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
