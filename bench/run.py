@@ -279,6 +279,20 @@ def markdown(res: dict) -> str:
             + " | ".join(str(ph.get(k, "")) for k in ("import", "read", "derive", "rules"))
             + " |"
         )
+    lines += [
+        "",
+        "And its memory: the peak resident MiB of each stage on its own (the kernel's high-water"
+        " mark, reset as each stage starts). The peak of the whole run is the largest of them.",
+        "",
+        "| rounds | read CSVs | derive | rules |",
+        "|---:|---:|---:|---:|",
+    ]
+    for n, row in res["sizes"].items():
+        ph = row["project_full_validation"].get("phases", {})
+        stages = ("read", "derive", "rules")
+        lines.append(
+            f"| {int(n):,} | " + " | ".join(str(ph.get(f"{k}_peak_mib", "")) for k in stages) + " |"
+        )
     rr = res["real_release"]
     lines += ["", "| real release | seconds | peak MiB |", "|---|---:|---:|"]
     for name, v in rr.items():

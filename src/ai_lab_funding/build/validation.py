@@ -85,15 +85,42 @@ def line_namer(read: dict[str, CuratedTable]) -> Callable[[str, int], int]:
     return line_of
 
 
+def _peak_mib(reset: bool) -> float | None:
+    """This process's peak resident memory since the last reset (Linux), then reset it.
+
+    Writing 5 to /proc/self/clear_refs sets the peak (VmHWM) back to the current size, so
+    each stage's own peak is read, not the largest of the stages before it. None where the
+    kernel offers neither file.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            hwm = next(line for line in status if line.startswith("VmHWM:"))
+        if reset:
+            with open("/proc/self/clear_refs", "w") as refs:
+                refs.write("5")
+    except (OSError, StopIteration):
+        return None
+    return int(hwm.split()[1]) / 1024
+
+
 class _Laps:
-    """Seconds each stage took, written into `phases` when the caller asked for them."""
+    """Seconds and peak memory of each stage, for the bench.
+
+    Written into `phases` (`<stage>` and `<stage>_peak_mib`, the latter where the kernel
+    tells) only when the caller asked for them.
+    """
 
     def __init__(self, phases: dict[str, float] | None) -> None:
         self.phases, self.clock = phases, time.perf_counter()
+        if phases is not None:
+            _peak_mib(reset=True)
 
     def lap(self, stage: str) -> None:
         if self.phases is not None:
             self.phases[stage], self.clock = time.perf_counter() - self.clock, time.perf_counter()
+            peak = _peak_mib(reset=True)
+            if peak is not None:
+                self.phases[f"{stage}_peak_mib"] = round(peak, 1)
 
 
 def validate_curated(
