@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURE, add_row, edit
+from conftest import FIXTURE, add_row, edit, rows
 
 from ai_lab_funding.build import spark_checks
 from ai_lab_funding.build.rules.catalogue import catalogue
@@ -115,7 +115,16 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
     add_row(folder, "investors", investor_id="nobody-capital", name="Nobody", investor_type="angel")
     add_row(folder, "sources", source_id="uncited-page", title="Uncited", publisher="Nobody")
     edit(folder, "investors", ("investor_id", "tencent"), "parent_investor_id", "tencent")
+    copied = next(r for r in rows(folder, "rounds") if r["round_id"] == R1[1])
+    for twin in ("a", "b"):  # the same round twice, without investors: duplicate_round
+        copy = {
+            **copied,
+            "round_id": f"moonshot-ai-2025-06-copy-{twin}",
+            "announced_on": "2025-06-01",
+        }
+        add_row(folder, "rounds", **copy)
     return {
+        ("duplicate_round", "round_id"),
         ("unknown_field", "field"),
         ("list_reference", "scope_investor_ids"),
         ("orphan", "investor_id"),

@@ -9,8 +9,8 @@ check becomes a struct in an array, and only the failing ones are exploded into 
 
 The cross-field and cross-table rules are the build's own definitions: every rule of the
 catalogue written on Narwhals (`build.rules.portable`) runs here as written. The few that
-still need polars (text look-alikes, addresses, cycles of links, duplicate rounds) and the
-derive step are listed in the README.
+still need polars (text look-alikes, addresses, cycles of links) and the derive step are
+listed in the README.
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
 typed Parquet release. Each failure carries the rule's severity, as the build's problems

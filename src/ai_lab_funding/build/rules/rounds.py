@@ -5,7 +5,7 @@ from __future__ import annotations
 import narwhals as nw
 import polars as pl
 
-from .base import _ROW, Rule, Tables, failing_rows, isin, present
+from .base import Rule, Tables
 from .portable import NwTables, failing, has, nothing, one_per, portable_rule
 
 
@@ -188,47 +188,67 @@ def _ticket_within_round(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     return tickets.filter(above.fill_null(False))
 
 
-def _round_copies(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
-    """Per round row: the other round_ids with its company, date, amount, currency and investors.
+_SAME = ["company_id", "announced_on", "amount", "currency"]
 
-    Only rounds that share the first four with another are candidates (few, if any), so
-    the investor sets are joined for those alone; a round without investors has the
-    empty set. Rows without a copy are not returned.
+
+def _copy_pairs(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """(round_id, __other): two rounds with the same company, date, amount, currency and investors.
+
+    Rounds are paired on the first four (a gap equals a gap, as in the polars original),
+    and a pair is a copy when both have as many investors as they share: a set compared
+    with joins and counts, which every engine runs, rather than a sorted list per round.
+    A round without investors has the empty set.
     """
-    first = ["company_id", "announced_on", "amount", "currency"]
-    candidates = (
-        df.select("round_id", *first)
-        .with_row_index(_ROW)
-        .filter(present("round_id") & present("company_id") & present("announced_on"))
-        .filter(pl.struct(first).is_duplicated())
+    keyed = own.filter(
+        ~nw.col("round_id").is_null()
+        & ~nw.col("company_id").is_null()
+        & ~nw.col("announced_on").is_null()
+    ).select(
+        "round_id",
+        *(nw.col(c).cast(nw.String).fill_null("\x00").alias(f"__{c}") for c in _SAME),
     )
-    investors = (
+    sig = [f"__{c}" for c in _SAME]
+    pairs = keyed.join(keyed.rename({"round_id": "__other"}), on=sig).filter(
+        nw.col("round_id") != nw.col("__other")
+    )
+    ri = (
         t["round_investors"]
-        .filter(isin(t["round_investors"], "round_id", candidates["round_id"]))
-        .drop_nulls("investor_id")
-        .group_by("round_id")
-        .agg(pl.col("investor_id").unique().sort().str.join(";").alias("__investors"))
+        .filter(~nw.col("investor_id").is_null())
+        .select("round_id", "investor_id")
+        .unique()
+    )
+    size = ri.group_by("round_id").agg(nw.len().alias("__n"))
+    shared = (
+        pairs.select("round_id", "__other")
+        .join(ri, on="round_id")
+        .join(ri.rename({"round_id": "__other"}), on=["__other", "investor_id"])
+        .group_by("round_id", "__other")
+        .agg(nw.len().alias("__shared"))
     )
     return (
-        candidates.join(investors, on="round_id", how="left", maintain_order="left")
-        .group_by([*first, "__investors"])
-        .agg(_ROW, pl.col("round_id").unique().sort().alias("__ids"))
-        .filter(pl.col("__ids").list.len() > 1)
-        .explode(_ROW)
-        .select(_ROW, "__ids")
+        pairs.select("round_id", "__other")
+        .unique()
+        .join(size, on="round_id", how="left")
+        .join(size.rename({"round_id": "__other", "__n": "__n_other"}), on="__other", how="left")
+        .join(shared, on=["round_id", "__other"], how="left")
+        .filter(
+            (nw.col("__n").fill_null(0) == nw.col("__n_other").fill_null(0))
+            & (nw.col("__shared").fill_null(0) == nw.col("__n").fill_null(0))
+        )
     )
 
 
-def _distinct_rounds(df: pl.DataFrame, t: Tables) -> pl.Series:
-    return failing_rows(df.height, _round_copies(df, t)[_ROW])
+def _distinct_rounds(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    copied = _copy_pairs(own, t).select("round_id").unique()
+    return own.join(copied, on="round_id", how="semi")
 
 
 def _copies_named(df: pl.DataFrame, t: Tables) -> pl.Series:
-    texts: list[str | None] = [None] * df.height
-    for pos, ids in _round_copies(df, t).iter_rows():
-        others = [i for i in ids if i != df["round_id"][pos]]
-        texts[pos] = "same as round_id " + ", ".join(others)
-    return pl.Series("detail", texts, dtype=pl.String)
+    tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+    pairs = _copy_pairs(nw.from_native(df.lazy()), tables).collect().to_native()
+    others = pairs.group_by("round_id").agg(pl.col("__other").unique().sort().str.join(", "))
+    named = df.select("round_id").join(others, on="round_id", how="left", maintain_order="left")
+    return named.select(pl.format("same as round_id {}", "__other").alias("detail"))["detail"]
 
 
 def _one_per_id(rounds: pl.DataFrame) -> pl.DataFrame:
@@ -327,7 +347,7 @@ def rules() -> list[Rule]:
             _ticket_within_round,
             detail=_round_amount,
         ),
-        Rule(
+        portable_rule(
             "duplicate_round",
             "rounds",
             "round_id",
