@@ -12,7 +12,7 @@ from ...schemas import tables as ts
 from ..chains import jump, link_targets
 from ..derive.base import fact_id
 from .base import _ROW, Check, Detail, Rule, Tables, isin, missing, verdict
-from .portable import NwTables, failing, portable_rule
+from .portable import NwTables, failing, lazy_tables, portable_rule
 
 
 def _fact_keys(t: Tables) -> pl.DataFrame:
@@ -94,7 +94,7 @@ def _list_reference(table: str, col: str, target: str, target_col: str) -> Rule:
         return unknown(own, t).drop("__id").unique(keep="any")
 
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+        tables = lazy_tables(t)
         own = nw.from_native(df.lazy().with_row_index(_ROW))
         ids = unknown(own, tables).select(_ROW, "__id").collect().to_native()
         found = ids.group_by(_ROW).agg(pl.col("__id").str.join(", "))

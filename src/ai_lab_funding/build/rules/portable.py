@@ -61,11 +61,16 @@ def one_per(frame: nw.LazyFrame, key: str | list[str]) -> nw.LazyFrame:
     return frame.unique(key, keep="any")
 
 
+def lazy_tables(t: Tables) -> NwTables:
+    """The build's polars tables as Narwhals lazy frames, as the portable rules take them."""
+    return {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+
+
 def on_polars(fn: Failing) -> Check:
     """The rule's polars check: the positions `fn` returns fail, every other row passes."""
 
     def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+        tables = lazy_tables(t)
         own = nw.from_native(df.lazy().with_row_index(_ROW))
         rows = fn(own, tables).select(_ROW).collect().to_native()
         return failing_rows(df.height, rows[_ROW])
@@ -87,7 +92,7 @@ def failures(t: Tables) -> pl.DataFrame:
     from ...schemas import tables as ts
     from .catalogue import catalogue
 
-    tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+    tables = lazy_tables(t)
     parts = []
     for rule in catalogue():
         if rule.portable is None or rule.table not in tables:

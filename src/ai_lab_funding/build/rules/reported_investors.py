@@ -13,7 +13,7 @@ import narwhals as nw
 import polars as pl
 
 from .base import _ROW, Rule, Tables, verdict
-from .portable import NwTables, failing, one_per, portable_rule
+from .portable import NwTables, failing, lazy_tables, one_per, portable_rule
 
 LEADING = ("lead", "co_lead")
 
@@ -82,7 +82,7 @@ def _role_agrees(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
 
 
 def _round_role(df: pl.DataFrame, t: Tables) -> pl.Series:
-    tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+    tables = lazy_tables(t)
     own = nw.from_native(df.lazy().with_row_index(_ROW))
     rows = _with_round_role(own, tables).select(_ROW, "__fact", "__role").collect().to_native()
     texts: list[str | None] = [None] * df.height

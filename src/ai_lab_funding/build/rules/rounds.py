@@ -6,7 +6,7 @@ import narwhals as nw
 import polars as pl
 
 from .base import Rule, Tables
-from .portable import NwTables, failing, has, nothing, one_per, portable_rule
+from .portable import NwTables, failing, has, lazy_tables, nothing, one_per, portable_rule
 
 
 def _lead_role(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
@@ -244,7 +244,7 @@ def _distinct_rounds(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
 
 
 def _copies_named(df: pl.DataFrame, t: Tables) -> pl.Series:
-    tables = {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
+    tables = lazy_tables(t)
     pairs = _copy_pairs(nw.from_native(df.lazy()), tables).collect().to_native()
     others = pairs.group_by("round_id").agg(pl.col("__other").unique().sort().str.join(", "))
     named = df.select("round_id").join(others, on="round_id", how="left", maintain_order="left")
