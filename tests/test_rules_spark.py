@@ -216,10 +216,10 @@ def test_spark_submit_passes_warnings_and_writes_them(spark, curated, tmp_path):
     ]
 
 
-def test_a_release_passes_on_both_engines_and_a_broken_usd_column_fails_on_both(
+def test_a_release_passes_on_both_engines_and_broken_derived_columns_fail_on_both(
     spark, fixture_release, tmp_path
 ):
-    """The release's derived columns (amount_usd, unit_flags, checks) feed the same rules."""
+    """The release's derived columns (amount_usd, claim sums, checks) feed the same rules."""
     import polars as pl
 
     release = tmp_path / "release"
@@ -242,6 +242,16 @@ def test_a_release_passes_on_both_engines_and_a_broken_usd_column_fails_on_both(
         .alias("amount_usd")
     )
     broken.write_parquet(release / "data" / "rounds.parquet")
+    claims = pl.read_parquet(release / "data" / "cumulative_claims.parquet")
+    claim = pl.col("claim_id") == CLAIM[1]  # its rounds now add up to $0.1B, no more
+    claims.with_columns(
+        pl.when(claim).then(1e8).otherwise(pl.col("rounds_sum_usd")).alias("rounds_sum_usd"),
+        pl.when(claim)
+        .then(False)
+        .otherwise(pl.col("sum_is_lower_bound"))
+        .alias("sum_is_lower_bound"),
+    ).write_parquet(release / "data" / "cumulative_claims.parquet")
     on_polars, on_spark = both()
     assert on_polars == on_spark
     assert ("rounds", R1[1], "amount_usd", "usd_inconsistent") in on_polars
+    assert ("cumulative_claims", CLAIM[1], "claimed_amount", "claim_off_record") in on_polars

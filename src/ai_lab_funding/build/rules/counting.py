@@ -12,8 +12,8 @@ import narwhals as nw
 import polars as pl
 
 from ..derive.totals import COUNTED_STATUSES
-from .base import Rule, Tables, equals, verdict
-from .portable import NwTables, eq_missing, failing, one_per, portable_rule
+from .base import Rule, Tables
+from .portable import NwTables, eq_missing, failing, has, nothing, one_per, portable_rule
 
 # A round type or instrument that says what kind of money a round is.
 _KIND_OF_TYPE = {"secondary": "secondary_sale", "ipo": "ipo_proceeds", "debt": "debt"}
@@ -90,35 +90,43 @@ def _scope_investors(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     return failing(own, nw.col("scope").is_null() | (wanted == named))
 
 
-def _accepted_claims(t: Tables) -> pl.Series:
-    reports = t["reports"]
-    return reports.filter(
-        equals("fact_table", "cumulative_claims") & equals("verdict", "accepted")
-    )["fact_id"]
-
-
-def _claim_matches(df: pl.DataFrame, t: Tables) -> pl.Series:
+def _claim_matches(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     """An accepted claim and the money on record in its scope can both be right.
 
     The claim stands for a range by its qualifier (at least, up to, about, exact), the sum
     for one too (a lower bound reaches up without end); the rule fails when the ranges do
     not meet. Claims without an accepted report are sources' numbers the dataset does not
-    believe, and are not held to anything.
+    believe, and are not held to anything. The sums are the derive step's, so the rule
+    reads them where they are: on the build's derived tables and on a release.
     """
-    if "rounds_sum_usd" not in df.columns:
-        return verdict(df, True)
-    claim, total = pl.col("claimed_amount_usd"), pl.col("rounds_sum_usd")
-    slack = pl.col("claimed_qualifier").replace_strict(_SLACK, default=0.0, return_dtype=pl.Float64)
-    low = pl.when(pl.col("claimed_qualifier") == "up_to").then(0.0).otherwise(claim * (1 - slack))
-    high = (
-        pl.when(pl.col("claimed_qualifier") == "at_least")
-        .then(float("inf"))
-        .otherwise(claim * (1 + slack))
+    if not has(own, "rounds_sum_usd"):
+        return nothing(own)
+    claim, total, qualifier = (
+        nw.col("claimed_amount_usd"),
+        nw.col("rounds_sum_usd"),
+        nw.col("claimed_qualifier"),
     )
-    sum_high = pl.when(pl.col("sum_is_lower_bound")).then(float("inf")).otherwise(total * 1.1)
-    meet = (low <= sum_high) & (high >= total * 0.9)
-    believed = pl.col("claim_id").is_in(_accepted_claims(t).implode())
-    return verdict(df, ~believed | claim.is_null() | (pl.col("rounds_counted") == 0) | meet)
+    slack = nw.lit(0.0)
+    for name, value in _SLACK.items():
+        slack = nw.when((qualifier == name).fill_null(False)).then(nw.lit(value)).otherwise(slack)
+    endless = nw.lit(float("inf"))
+    low = nw.when((qualifier == "up_to").fill_null(False)).then(nw.lit(0.0))
+    high = nw.when((qualifier == "at_least").fill_null(False)).then(endless)
+    sum_high = nw.when(nw.col("sum_is_lower_bound").fill_null(False)).then(endless)
+    meet = (low.otherwise(claim * (1 - slack)) <= sum_high.otherwise(total * 1.1)) & (
+        high.otherwise(claim * (1 + slack)) >= total * 0.9
+    )
+    accepted = (
+        t["reports"]
+        .filter(
+            (nw.col("fact_table") == "cumulative_claims").fill_null(False)
+            & (nw.col("verdict") == "accepted").fill_null(False)
+        )
+        .select(nw.col("fact_id").alias("claim_id"))
+        .unique()
+    )
+    believed = own.join(accepted, on="claim_id", how="semi")
+    return failing(believed, claim.is_null() | (nw.col("rounds_counted") == 0) | meet)
 
 
 def _claim_gap(df: pl.DataFrame, t: Tables) -> pl.Series:
@@ -172,7 +180,7 @@ def rules() -> list[Rule]:
             _scope_investors,
             followup=True,
         ),
-        Rule(
+        portable_rule(
             "claim_off_record",
             "cumulative_claims",
             "claimed_amount",
