@@ -90,7 +90,8 @@ def _peak_mib(reset: bool) -> float | None:
 
     Writing 5 to /proc/self/clear_refs sets the peak (VmHWM) back to the current size, so
     each stage's own peak is read, not the largest of the stages before it. None where the
-    kernel offers neither file.
+    mark cannot be both read and reset (not Linux): a peak that was not reset would be the
+    largest of the stages so far, not this stage's.
     """
     try:
         with open("/proc/self/status") as status:
