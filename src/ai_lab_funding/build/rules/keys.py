@@ -115,10 +115,11 @@ def _key_variant(col: str) -> Callable[[nw.LazyFrame, NwTables], nw.LazyFrame]:
     """
 
     def fails(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
-        norm = nw.col(col).cast(nw.String).str.strip_chars().str.to_lowercase()
-        counted = own.with_columns(norm.alias("__norm")).with_columns(
-            nw.col(col).cast(nw.String).fill_null("").count().over("__norm").alias("__n_norm"),
-            nw.col(col).cast(nw.String).fill_null("").count().over(col).alias("__n_key"),
+        key = nw.col(col).cast(nw.String)
+        rows = key.fill_null("").count()  # every row of the window, a gap included
+        counted = own.with_columns(key.str.strip_chars().str.to_lowercase().alias("__norm"))
+        counted = counted.with_columns(
+            rows.over("__norm").alias("__n_norm"), rows.over(col).alias("__n_key")
         )
         return counted.filter(nw.col("__n_norm") > nw.col("__n_key"))
 

@@ -208,8 +208,11 @@ def _copy_pairs(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
         *(nw.col(c).cast(nw.String).fill_null("\x00").alias(f"__{c}") for c in _SAME),
     )
     sig = [f"__{c}" for c in _SAME]
-    pairs = keyed.join(keyed.rename({"round_id": "__other"}), on=sig).filter(
-        nw.col("round_id") != nw.col("__other")
+    pairs = (
+        keyed.join(keyed.rename({"round_id": "__other"}), on=sig)
+        .filter(nw.col("round_id") != nw.col("__other"))
+        .select("round_id", "__other")
+        .unique()
     )
     ri = (
         t["round_investors"]
@@ -219,16 +222,13 @@ def _copy_pairs(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     )
     size = ri.group_by("round_id").agg(nw.len().alias("__n"))
     shared = (
-        pairs.select("round_id", "__other")
-        .join(ri, on="round_id")
+        pairs.join(ri, on="round_id")
         .join(ri.rename({"round_id": "__other"}), on=["__other", "investor_id"])
         .group_by("round_id", "__other")
         .agg(nw.len().alias("__shared"))
     )
     return (
-        pairs.select("round_id", "__other")
-        .unique()
-        .join(size, on="round_id", how="left")
+        pairs.join(size, on="round_id", how="left")
         .join(size.rename({"round_id": "__other", "__n": "__n_other"}), on="__other", how="left")
         .join(shared, on=["round_id", "__other"], how="left")
         .filter(
