@@ -18,6 +18,7 @@ from ai_lab_funding.build.validation import validate_curated
 from ai_lab_funding.cli import main
 from ai_lab_funding.loader import to_pandas
 from ai_lab_funding.problems import errors
+from ai_lab_funding.release.standards import frictionless_problems
 from ai_lab_funding.schemas import tables as ts
 
 CURATED = Path(__file__).resolve().parent.parent / "curated"
@@ -56,6 +57,32 @@ def test_a_built_release_passes_frictionless_with_the_composite_key(released):
     keys = [(t, m) for t, kind, m in _frictionless_errors(released) if kind == "foreign-key"]
     assert len(keys) == 1 and keys[0][0] == "valuations"
     assert f'"metrics, {SERIES_C}"' in keys[0][1] and 'lookup table "facts"' in keys[0][1]
+
+
+def test_the_builds_key_check_finds_what_frictionless_finds(released):
+    # The build runs Frictionless without the foreign keys (it would read the referenced
+    # files again for each key) and checks them itself: the same broken key, by file and line.
+    assert frictionless_problems(released) == []
+    path = released / "data" / "valuations.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if f",rounds,{SERIES_C}," in line)
+    lines[at] = lines[at].replace(f",rounds,{SERIES_C},", f",metrics,{SERIES_C},")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    ri = released / "data" / "round_investors.csv"
+    ri_lines = ri.read_text(encoding="utf-8").split("\n")
+    cells = ri_lines[1].split(",")
+    assert ri_lines[0].split(",")[1] == "round_id"
+    ri_lines[1] = ",".join([cells[0], "no-such-round", *cells[2:]])
+    ri.write_text("\n".join(ri_lines), encoding="utf-8")
+    keys = [p for p in frictionless_problems(released) if p.rule == "release_foreign_key"]
+    assert [(p.file, p.line, p.column) for p in keys] == [
+        ("data/round_investors.csv", 2, "round_id"),
+        ("data/valuations.csv", at + 1, "source_table"),
+    ]
+    assert f"'metrics, {SERIES_C}'" in keys[1].message and "of facts" in keys[1].message
+    # Frictionless itself, with the keys, agrees on both.
+    found = {t for t, kind, _ in _frictionless_errors(released) if kind == "foreign-key"}
+    assert found == {"valuations", "round_investors"}
 
 
 def test_the_parquet_loads_with_the_schemas_types(fixture_release):

@@ -26,7 +26,7 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
-from .base import _ROW, Check, Rule, Tables, failing_rows
+from .base import _ROW, Check, Rule, Tables, failing_rows, remembered
 
 NwTables = dict[str, nw.LazyFrame]
 Failing = Callable[[nw.LazyFrame, NwTables], nw.LazyFrame]
@@ -70,7 +70,8 @@ def on_polars(fn: Failing) -> Check:
     """The rule's polars check: the positions `fn` returns fail, every other row passes."""
 
     def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        tables = lazy_tables(t)
+        # wrapped once per validation, not once per rule
+        tables = remembered("lazy_tables", tuple(t.values()), lambda: lazy_tables(t))
         own = nw.from_native(df.lazy().with_row_index(_ROW))
         rows = fn(own, tables).select(_ROW).collect().to_native()
         return failing_rows(df.height, rows[_ROW])
