@@ -19,6 +19,7 @@ EXAMPLES = [
     ("nearly $2bn", 2e9, None, "USD", "about"),
     ("up to $1 billion", 1e9, None, "USD", "up_to"),
     ("HK$4.2 billion", 4.2e9, None, "HKD", "exact"),
+    ("HK $62.6 million", 6.26e7, None, "HKD", "exact"),  # printed with a space
     ("€105 million", 1.05e8, None, "EUR", "exact"),
     ("RMB 5 billion", 5e9, None, "CNY", "exact"),
     ("¥5 billion", 5e9, None, "¥", "exact"),  # yuan or yen: the report's context decides
@@ -54,6 +55,7 @@ EXAMPLES = [
     # Other dollars: a code after a bare $, or a prefix; US$ stays the US dollar.
     ("$500 million NZD", 5e8, None, "NZD", "exact"),
     ("NZ$2.5 billion", 2.5e9, None, "NZD", "exact"),
+    ("NZ $2.5 billion", 2.5e9, None, "NZD", "exact"),
     ("A$50 million", 5e7, None, "AUD", "exact"),
     ("C$1.1 billion", 1.1e9, None, "CAD", "exact"),
     ("S$20 million", 2e7, None, "SGD", "exact"),

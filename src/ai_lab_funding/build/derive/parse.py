@@ -42,9 +42,9 @@ _SUFFIX_QUALIFIERS = [("at_least", r"以上|多|\+"), ("about", r"左右")]
 # it alone has this pseudo-currency, which the report's context turns into CNY or JPY.
 YEN_SIGN = "¥"
 _CURRENCY_MARKS = [  # longest first
-    ("HKD", r"HK\$|HKD|港元|港币|港幣"),
+    ("HKD", r"HK\s?\$|HKD|港元|港币|港幣"),  # "HK $": some outlets print a space
     # Other dollars: a letter prefix that is not part of a word ("US$" is not "S$"), or a code
-    ("NZD", r"(?<![A-Za-z])NZ\$|\bNZD\b"),
+    ("NZD", r"(?<![A-Za-z])NZ\s?\$|\bNZD\b"),
     ("AUD", r"(?<![A-Za-z])AU?\$|\bAUD\b"),
     ("CAD", r"(?<![A-Za-z])CA?\$|\bCAD\b"),
     ("SGD", r"(?<![A-Za-z])S\$|\bSGD\b"),
