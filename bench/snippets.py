@@ -18,8 +18,10 @@ print("PHASES", json.dumps(phases))
 """,
     # The same Table Schema rules (types, constraints, keys, foreign keys) on a local Spark session.
     "spark_checks": """
+import os, sys
 from pyspark.sql import SparkSession
 from ai_lab_funding.build import spark_checks
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run the rules' UDFs
 spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
          .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "2g")
          .config("spark.ui.showConsoleProgress", "false")

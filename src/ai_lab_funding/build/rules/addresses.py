@@ -9,7 +9,8 @@ unspecified or reserved addresses, `localhost`, `.local`, `.internal`).
 Hosts are read the way a browser reads them (WHATWG URL), because that is what follows
 the link: percent-escapes and full-width characters are decoded, extra slashes after the
 scheme are skipped, a backslash ends the host, and 2130706433, 0x7f.1 and 127.1 are all
-127.0.0.1. Each distinct host is judged once, in Python; the rows are matched in polars.
+127.0.0.1. That judgement is Python (`host_problem`): polars asks it once per distinct host,
+Spark runs it as a UDF (`portable.per_value`).
 """
 
 from __future__ import annotations
@@ -18,17 +19,28 @@ import ipaddress
 import unicodedata
 from urllib.parse import unquote
 
+import narwhals as nw
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import Check, Detail, Rule, Tables, remembered, verdict
+from .base import Detail, Rule, Tables, remembered
+from .portable import Failing, NwTables, failing, per_value, portable_rule
 
 KEYWORD = "x-publicAddress"
 # Controls, format characters (bidirectional overrides, zero-width spaces), line and
-# paragraph separators, and every other character Unicode says to draw as nothing.
-HIDDEN = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]"
+# paragraph separators, and every other character Unicode says to draw as nothing
+# (Default_Ignorable_Code_Point, spelled out as code points: Java's regex, which Spark
+# runs, has no name for it; a test holds the list to polars' own table).
+DEFAULT_IGNORABLE = (
+    r"\x{AD}\x{34F}\x{61C}\x{115F}-\x{1160}\x{17B4}-\x{17B5}\x{180B}-\x{180F}"
+    r"\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{206F}\x{3164}\x{FE00}-\x{FE0F}"
+    r"\x{FEFF}\x{FFA0}\x{FFF0}-\x{FFF8}\x{1BCA0}-\x{1BCA3}\x{1D173}-\x{1D17A}"
+    r"\x{E0000}-\x{E0FFF}"
+)
+HIDDEN = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}" + DEFAULT_IGNORABLE + "]"
 # The host part as a browser finds it: after the scheme and any slashes, up to the path.
-_AUTHORITY = r"^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*([^/?#\\]*)"
+_SCHEME = r"^[A-Za-z][A-Za-z0-9+.-]*:"
+_AUTHORITY = _SCHEME + r"[/\\]*([^/?#\\]*)"
 # Names that never lead to a public site (RFC 6761, RFC 6762, RFC 8375, ICANN .internal).
 LOCAL_NAMES = ("localhost", "local", "internal", "test", "invalid", "example", "home.arpa")
 # Dots as IDNA reads them: ideographic and full-width full stops separate labels too.
@@ -149,11 +161,23 @@ def _host_reasons(df: pl.DataFrame, table: str, column: str) -> pl.Series:
     return remembered(f"hosts:{table}.{column}", (df,), compute)
 
 
-def _public_host(table: str, column: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return _host_reasons(df, table, column).is_null().alias("ok")
+def _authority_column(frame: nw.LazyFrame, column: str) -> nw.LazyFrame:
+    """`frame` with `__authority`, the host part of `column` (null without a scheme).
 
-    return check
+    `_AUTHORITY`'s capture, written as two replacements every engine's regex runs alike.
+    """
+    value = nw.col(column)
+    host = value.str.replace_all(_SCHEME + r"[/\\]*", "").str.replace_all(r"[/?#\\][\s\S]*$", "")
+    authority = nw.when(value.str.contains(_SCHEME)).then(host)
+    return frame.with_columns(authority.alias("__authority"))
+
+
+def _public_host(column: str) -> Failing:
+    def rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        hosts = per_value(_authority_column(own, column), "__authority", host_problem, "__why")
+        return hosts.filter(~nw.col("__why").is_null())
+
+    return rows
 
 
 def _host_detail(table: str, column: str) -> Detail:
@@ -163,42 +187,43 @@ def _host_detail(table: str, column: str) -> Detail:
     return detail
 
 
-def _no_credentials(column: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return verdict(df, ~_authority(column).str.contains("@", literal=True).fill_null(False))
+def _no_credentials(column: str) -> Failing:
+    def rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        at = nw.col("__authority").str.contains("@", literal=True).fill_null(False)
+        return failing(_authority_column(own, column), ~at)
 
-    return check
+    return rows
 
 
-def _no_hidden(column: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return verdict(df, ~pl.col(column).str.contains(HIDDEN).fill_null(False))
+def _no_hidden(column: str) -> Failing:
+    def rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        return failing(own, ~nw.col(column).str.contains(HIDDEN).fill_null(False))
 
-    return check
+    return rows
 
 
 def _field_rules(table: str, column: str) -> list[Rule]:
     return [
-        Rule(
+        portable_rule(
             "address_credentials",
             table,
             column,
             "address carries a user name or password (user:pass@host)",
             _no_credentials(column),
         ),
-        Rule(
+        portable_rule(
             "address_hidden_character",
             table,
             column,
             "address holds a control, bidirectional-override or invisible character",
             _no_hidden(column),
         ),
-        Rule(
+        portable_rule(
             "private_host",
             table,
             column,
             "address leads to a loopback, private, link-local, reserved or local host",
-            _public_host(table, column),
+            _public_host(column),
             detail=_host_detail(table, column),
         ),
     ]

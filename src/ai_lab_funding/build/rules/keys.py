@@ -12,7 +12,16 @@ from ...schemas import tables as ts
 from ..chains import jump, link_targets
 from ..derive.base import fact_id
 from .base import _ROW, Check, Detail, Rule, Tables, isin, missing, verdict
-from .portable import NwTables, failing, lazy_tables, portable_rule
+from .portable import (
+    Failing,
+    NwTables,
+    eq_missing,
+    failing,
+    lazy_tables,
+    materialised,
+    portable_rule,
+    row_count,
+)
 
 
 def _fact_keys(t: Tables) -> pl.DataFrame:
@@ -200,16 +209,38 @@ def _on_cycle(df: pl.DataFrame, key: str, link: str) -> np.ndarray:
     return out
 
 
-def _cycle_check(key: str, link: str, self_links: bool) -> Check:
-    """Rows on a cycle of links; a row that names itself counts only if `self_links`."""
+def _cycle_rows(key: str, link: str, self_links: bool) -> Failing:
+    """Rows whose chain of links comes back to them, however long the cycle, on any engine.
 
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        bad = _on_cycle(df, key, link)
-        if not self_links:
-            bad &= ~df.select(pl.col(link).eq_missing(pl.col(key)))[link].to_numpy()
-        return pl.Series("ok", ~bad)
+    Pointer doubling by joins: each key keeps one link (a duplicated key, its own error,
+    follows its smallest), and every join replaces each key's pointer by its pointer's
+    pointer, so after k joins it points 2^k links ahead and a walk that stops drops out.
+    Once 2^k is at least the number of links, every walk left is going round a cycle and
+    every key on a cycle is the end of one (its own, 2^k steps back round the cycle): the
+    keys on cycles are the walks' ends. A row that names itself counts if `self_links`.
+    """
 
-    return check
+    def rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+        linked = own.filter(~nw.col(link).is_null())
+        links = linked.group_by(key).agg(nw.col(link).min().alias("__to")).rename({key: "__k"})
+        step, reach, n = links, 1, None
+        while True:
+            ahead = step.rename({"__k": "__to", "__to": "__ahead"})
+            joined = step.join(ahead, on="__to", how="inner")
+            step = materialised(joined.select("__k", nw.col("__ahead").alias("__to")))
+            reach *= 2
+            if row_count(step) == 0:  # every walk stopped: no cycle (the usual case, soon)
+                break
+            n = row_count(links) if n is None else n  # counted only when walks go on
+            if reach >= n:
+                break
+        ends = step.select(nw.col("__to").alias(key)).unique()
+        on_cycle = linked.join(ends, on=key, how="semi")
+        if self_links:
+            return on_cycle
+        return on_cycle.filter(~eq_missing(nw.col(link), nw.col(key)))
+
+    return rows
 
 
 def _cycle_path(key: str, link: str, longest: int = 6) -> Detail:
@@ -263,29 +294,29 @@ def rules() -> list[Rule]:
             "an investor cannot be its own parent",
             _self_parent,
         ),
-        Rule(
+        portable_rule(
             "parent_cycle",
             "investors",
             "parent_investor_id",
             "investor is its own ancestor: its chain of parents comes back to it",
-            _cycle_check("investor_id", "parent_investor_id", self_links=False),
+            _cycle_rows("investor_id", "parent_investor_id", self_links=False),
             detail=_cycle_path("investor_id", "parent_investor_id"),
         ),
-        Rule(
+        portable_rule(
             "extension_cycle",
             "rounds",
             "extension_of",
             "round extends itself, directly or through the rounds it extends",
-            _cycle_check("round_id", "extension_of", self_links=True),
+            _cycle_rows("round_id", "extension_of", self_links=True),
             detail=_cycle_path("round_id", "extension_of"),
         ),
-        Rule(
+        portable_rule(
             "counted_in_cycle",
             "rounds",
             "counted_in",
             "round is counted in itself, directly or through the rounds it is counted in,"
             " so its money would be counted nowhere",
-            _cycle_check("round_id", "counted_in", self_links=True),
+            _cycle_rows("round_id", "counted_in", self_links=True),
             detail=_cycle_path("round_id", "counted_in"),
         ),
     ]

@@ -20,10 +20,12 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
+import narwhals as nw
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import _ROW, Rule, Tables, failing_rows, remembered
+from .base import _ROW, Rule, Tables, remembered
+from .portable import NwTables, per_value, portable_rule
 
 # Tables whose `name` column names a party; their names are compared across tables.
 NAMED_TABLES = ("companies", "investors")
@@ -158,20 +160,29 @@ def _look_alikes_named(t: Tables, table: str, height: int) -> pl.Series:
     return pl.Series("detail", texts, dtype=pl.String)
 
 
-def _distinct_look(table: str) -> Rule:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        hits = _look_alikes(t).filter(pl.col("__table") == table)
-        return failing_rows(df.height, hits[_ROW])
+def _look_alike_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Rows whose name shares a skeleton with another name of either table, on any engine."""
+    names = nw.concat([t[table].select("name") for table in NAMED_TABLES], how="vertical")
+    names = per_value(names.filter(~nw.col("name").is_null()).unique(), "name", skeleton, "__sk")
+    shared = (
+        names.group_by("__sk")
+        .agg(nw.col("name").n_unique().alias("__texts"))
+        .filter(nw.col("__texts") > 1)
+    )
+    alike = names.join(shared, on="__sk", how="semi").select("name")
+    return own.join(alike, on="name", how="semi")
 
+
+def _distinct_look(table: str) -> Rule:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
         return _look_alikes_named(t, table, df.height)
 
-    return Rule(
+    return portable_rule(
         "confusable_name",
         table,
         "name",
         "name looks the same as another company's or investor's name but is other text",
-        check,
+        _look_alike_rows,
         detail=detail,
     )
 
@@ -189,19 +200,22 @@ def _mixed_scripts(df: pl.DataFrame, table: str) -> pl.Series:
     return remembered(f"mixed_scripts:{table}", (df,), compute)
 
 
-def _script_rule(table: str) -> Rule:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return _mixed_scripts(df, table).is_null().alias("ok")
+def _mixed_script_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Rows whose name mixes scripts with look-alike letters, on any engine."""
+    why = per_value(own, "name", mixed_script_look_alike, "__why", only=r"[^\x00-\x7f]")
+    return why.filter(~nw.col("__why").is_null())
 
+
+def _script_rule(table: str) -> Rule:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
         return _mixed_scripts(df, table)
 
-    return Rule(
+    return portable_rule(
         "mixed_script_name",
         table,
         "name",
         "name mixes scripts with look-alike letters (e.g. a Cyrillic А among Latin letters)",
-        check,
+        _mixed_script_rows,
         detail=detail,
     )
 

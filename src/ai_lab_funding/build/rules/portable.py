@@ -61,6 +61,84 @@ def one_per(frame: nw.LazyFrame, key: str | list[str]) -> nw.LazyFrame:
     return frame.unique(key, keep="any")
 
 
+def _native_polars(frame: nw.LazyFrame) -> pl.LazyFrame | None:
+    """The polars frame under `frame`, or None on Spark; any other engine is refused."""
+    native = frame.to_native()
+    if isinstance(native, pl.LazyFrame):
+        return native
+    if type(native).__module__.startswith("pyspark"):
+        return None
+    raise NotImplementedError(f"portable rules run on polars and Spark, not {type(native)}")
+
+
+def per_value(
+    frame: nw.LazyFrame,
+    column: str,
+    fn: Callable[[str], str | None],
+    out: str,
+    only: str | None = None,
+) -> nw.LazyFrame:
+    """`frame` with a text column `out`: `fn` of each value of `column` (null where it is null).
+
+    For the few rules Unicode tables or a browser's reading of a host decide, which no
+    dataframe expression can say. One Python function is their definition on every engine:
+    polars calls it once per distinct value and joins the answers back; Spark runs it as a
+    UDF on the executors, so nothing is collected. `only`, a pattern both regex engines read
+    alike, names the values `fn` can say anything about; the others get null without a call.
+    """
+    native = _native_polars(frame)
+    if native is not None:
+        values = native.select(pl.col(column)).unique().drop_nulls()
+        if only is not None:
+            values = values.filter(pl.col(column).str.contains(only))
+        distinct = values.collect()[column]
+        judged = pl.DataFrame(
+            {column: distinct, out: [fn(v) for v in distinct]},
+            schema={column: pl.String, out: pl.String},
+        )
+        joined = native.join(judged.lazy(), on=column, how="left", maintain_order="left")
+        return nw.from_native(joined)
+    from pyspark.sql import functions as sf
+
+    udf = sf.udf(lambda v: None if v is None else fn(v), "string")
+    value = sf.col(column)
+    judged_col = udf(value) if only is None else sf.when(value.rlike(only), udf(value))
+    return nw.from_native(frame.to_native().withColumn(out, judged_col))
+
+
+def contains_column(frame: nw.LazyFrame, text: str, part: str, out: str) -> nw.LazyFrame:
+    """`frame` with a boolean `out`: `text` holds `part` literally (null where either is null).
+
+    Narwhals' `str.contains` takes a fixed pattern only; each engine has this as one call.
+    """
+    native = _native_polars(frame)
+    if native is not None:
+        found = pl.col(text).str.contains(pl.col(part), literal=True)
+        return nw.from_native(native.with_columns(found.alias(out)))
+    from pyspark.sql import functions as sf
+
+    found_col = sf.instr(sf.col(text), sf.col(part)) > 0
+    return nw.from_native(frame.to_native().withColumn(out, found_col))
+
+
+def materialised(frame: nw.LazyFrame) -> nw.LazyFrame:
+    """`frame` computed now and read back lazily, for a loop that joins a frame with itself.
+
+    Left lazy, such a loop builds a plan that doubles in size at every step. On polars the
+    frame is collected (the build holds its tables in memory anyway); on Spark it is
+    checkpointed on the executors, not collected to the driver.
+    """
+    native = _native_polars(frame)
+    if native is not None:
+        return nw.from_native(native.collect().lazy())
+    return nw.from_native(frame.to_native().localCheckpoint())
+
+
+def row_count(frame: nw.LazyFrame) -> int:
+    """The number of rows: one number comes back from the engine, not the rows."""
+    return int(frame.select(nw.len()).collect().item())
+
+
 def lazy_tables(t: Tables) -> NwTables:
     """The build's polars tables as Narwhals lazy frames, as the portable rules take them."""
     return {name: nw.from_native(frame.lazy()) for name, frame in t.items()}

@@ -12,29 +12,19 @@ from __future__ import annotations
 import narwhals as nw
 import polars as pl
 
-from .base import _ROW, Rule, Tables, verdict
-from .portable import NwTables, failing, lazy_tables, one_per, portable_rule
+from .base import _ROW, Rule, Tables
+from .portable import NwTables, contains_column, failing, lazy_tables, one_per, portable_rule
 
 LEADING = ("lead", "co_lead")
 
 
-def _reports(df: pl.DataFrame, t: Tables) -> pl.DataFrame:
-    """Each row's report: its fact, field, verdict and printed text (empty where none)."""
-    reports = t["reports"].unique("report_id", keep="first", maintain_order=True)
-    return df.select("report_id").join(
-        reports.select(
-            "report_id", "fact_table", "fact_id", "field", "verdict", "value_as_reported"
-        ),
-        on="report_id",
-        how="left",
-        maintain_order="left",
-    )
-
-
-def _printed(df: pl.DataFrame, t: Tables) -> pl.Series:
-    text = pl.lit(_reports(df, t)["value_as_reported"])
-    found = text.str.contains(pl.col("name_as_printed"), literal=True)
-    return verdict(df, text.is_null() | pl.col("name_as_printed").is_null() | found)
+def _not_printed(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Rows whose printed name is not in their report's text (a gap in either passes)."""
+    text = one_per(t["reports"].select("report_id", "value_as_reported"), "report_id")
+    joined = own.join(text, on="report_id", how="left")
+    found = contains_column(joined, "value_as_reported", "name_as_printed", "__found")
+    printed = nw.col("value_as_reported").is_null() | nw.col("name_as_printed").is_null()
+    return failing(found, printed | nw.col("__found"))
 
 
 def _reports_of(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
@@ -94,12 +84,12 @@ def _round_role(df: pl.DataFrame, t: Tables) -> pl.Series:
 def rules() -> list[Rule]:
     """The rules on investors named in reports, and on rounds against accepted reports."""
     return [
-        Rule(
+        portable_rule(
             "name_not_printed",
             "reported_investors",
             "name_as_printed",
             "the report's value_as_reported does not contain this name",
-            _printed,
+            _not_printed,
         ),
         portable_rule(
             "not_an_investors_report",
