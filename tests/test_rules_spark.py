@@ -124,7 +124,11 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
     )
     # confusable_name and mixed_script_name: a Cyrillic Т among Latin letters
     add_row(
-        folder, "investors", investor_id="tencent-lookalike", name="\u0422encent", investor_type="angel"
+        folder,
+        "investors",
+        investor_id="tencent-lookalike",
+        name="\u0422encent",
+        investor_type="angel",
     )
     for source, address in (  # address_credentials, private_host (hidden characters: the
         ("seed-003-1950ai-20b", "https://user:secret@www.1950.ai/post/x"),  # reader stops them
