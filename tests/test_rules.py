@@ -3,6 +3,8 @@
 import pytest
 from conftest import add_row, edit, find, problems_of
 
+from ai_lab_funding.build.validation import validate_curated
+
 ROUNDS = "curated/rounds.csv"
 R1 = ("round_id", "moonshot-ai-2025-12-series-c")
 R2 = ("round_id", "moonshot-ai-2026-02-expansion")
@@ -78,6 +80,15 @@ SINGLE_CELL = [
         id="amount_without_currency",
     ),
     pytest.param(
+        "rounds",
+        R1,
+        "amount_qualifier",
+        "undisclosed",
+        "qualifier_with_amount",
+        "amount_qualifier",
+        id="an_amount_is_not_undisclosed",
+    ),
+    pytest.param(
         "reports", X10, "reason", "", "reason_required", "reason", id="rejection_needs_a_reason"
     ),
     pytest.param(
@@ -102,6 +113,16 @@ SINGLE_CELL = [
 def test_one_bad_cell_is_named(curated, table, key, column, value, rule, reported):
     line = edit(curated, table, key, column, value)
     find(problems_of(curated), rule, file=f"curated/{table}.csv", line=line, column=reported)
+
+
+def test_a_closed_round_without_amount_says_undisclosed(curated):
+    edit(curated, "rounds", R1, "amount", "")
+    line = edit(curated, "rounds", R1, "amount_qualifier", "")
+    find(problems_of(curated), "closed_without_amount", file=ROUNDS, line=line)
+    edit(curated, "rounds", R1, "amount_qualifier", "undisclosed")
+    rules = {(p.rule, p.line) for p in validate_curated(curated)[1]}
+    assert ("closed_without_amount", line) not in rules
+    assert ("qualifier_with_amount", line) not in rules
 
 
 def test_round_investor_dangling_both_ways(curated):

@@ -135,6 +135,17 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
         ("gmteight-20260121-moonshot-4-8b", "http://127.0.0.1/content/detail/353201"),
     ):
         edit(folder, "sources", ("source_id", source), "address", address)
+    add_row(  # closed_without_amount: no amount, and not said to be undisclosed
+        folder,
+        "rounds",
+        round_id="moonshot-ai-2024-01-seed",
+        company_id="moonshot-ai",
+        announced_on="2024-01-01",
+        date_precision="month",
+        status="closed",
+        round_type="seed",
+        confidence="low",
+    )
     copied = next(r for r in rows(folder, "rounds") if r["round_id"] == R1[1])
     for twin in ("a", "b"):  # the same round twice, without investors: duplicate_round
         copy = {
@@ -175,6 +186,7 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
         ("not_an_investors_report", "report_id"),
         ("named_not_in_round", "investor_id"),
         ("no_report", "claim_id"),
+        ("closed_without_amount", "amount_qualifier"),
         ("extension_cycle", "extension_of"),
         ("counted_in_cycle", "counted_in"),
         ("parent_cycle", "parent_investor_id"),

@@ -125,7 +125,16 @@ def _paired(value: str, other: str) -> nw.Expr:
 
 
 def _amount_qualifier(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
-    return failing(own, _paired("amount", "amount_qualifier"))
+    """An amount has a qualifier that says how it was stated; no amount, only `undisclosed`."""
+    undisclosed = (nw.col("amount_qualifier") == "undisclosed").fill_null(False)
+    stated = ~nw.col("amount_qualifier").is_null() & ~undisclosed
+    return failing(own, nw.col("amount").is_null() == ~stated)
+
+
+def _closed_amount(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """A closed round says how much it raised, or says that no source read tells."""
+    closed = (nw.col("status") == "closed").fill_null(False)
+    return failing(own, ~closed | ~nw.col("amount_qualifier").is_null())
 
 
 def _valuation_currency(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
@@ -319,8 +328,18 @@ def rules() -> list[Rule]:
             "qualifier_with_amount",
             "rounds",
             "amount_qualifier",
-            "an amount needs a qualifier, and a qualifier needs an amount",
+            "an amount needs a qualifier (exact, at_least, about, up_to, range), and a round"
+            " without one can only be undisclosed",
             _amount_qualifier,
+            followup=True,
+        ),
+        portable_rule(
+            "closed_without_amount",
+            "rounds",
+            "amount_qualifier",
+            "a closed round needs its amount, or amount_qualifier undisclosed where no source"
+            " read gives one",
+            _closed_amount,
             followup=True,
         ),
         portable_rule(
