@@ -124,8 +124,9 @@ def validate_tables(
                 rules = [r for r in rules_of(table) if r.severity == severity]
                 verdicts = {id(r): _verdict(r, table, tables) for r in rules}
                 # Pandera turns failures into failure cases; a rule every row passes has
-                # none, so only the failing rules go through it (most builds: none at all).
-                failed = [r for r in rules if not verdicts[id(r)].all()]
+                # none, so only the others go through it (most builds: none at all). A gap
+                # in a verdict is Pandera's to judge, so it sends the rule there too.
+                failed = [r for r in rules if not verdicts[id(r)].fill_null(False).all()]
                 if failed:
                     schema = _catalogue_schema(table, failed, verdicts)
                     found += _run(schema, tables[table], place(table, severity), rules, tables)
