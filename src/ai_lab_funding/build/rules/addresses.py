@@ -23,7 +23,7 @@ import narwhals as nw
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import Detail, Rule, Tables, remembered
+from .base import _ROW, Detail, Rule, Tables, texts_at
 from .portable import Failing, NwTables, failing, per_value, portable_rule
 
 KEYWORD = "x-publicAddress"
@@ -38,17 +38,12 @@ DEFAULT_IGNORABLE = (
     r"\x{E0000}-\x{E0FFF}"
 )
 HIDDEN = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}" + DEFAULT_IGNORABLE + "]"
-# The host part as a browser finds it: after the scheme and any slashes, up to the path.
+# A URL's scheme: the host part follows it and any slashes, up to the path (`_authority_column`).
 _SCHEME = r"^[A-Za-z][A-Za-z0-9+.-]*:"
-_AUTHORITY = _SCHEME + r"[/\\]*([^/?#\\]*)"
 # Names that never lead to a public site (RFC 6761, RFC 6762, RFC 8375, ICANN .internal).
 LOCAL_NAMES = ("localhost", "local", "internal", "test", "invalid", "example", "home.arpa")
 # Dots as IDNA reads them: ideographic and full-width full stops separate labels too.
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-
-
-def _authority(column: str) -> pl.Expr:
-    return pl.col(column).str.extract(_AUTHORITY, 1)
 
 
 def _part_number(part: str) -> int | None:
@@ -143,28 +138,11 @@ def host_problem(authority: str) -> str | None:
     return _ip_kind(ip) if ip is not None else _name_kind(host)
 
 
-def _host_reasons(df: pl.DataFrame, table: str, column: str) -> pl.Series:
-    """Per row, why its host is not public (null where it is or there is no address).
-
-    Each distinct host is judged once; the check and its detail share the result.
-    """
-
-    def compute() -> pl.Series:
-        hosts = df.select(_authority(column).alias("__host"))
-        distinct = hosts["__host"].drop_nulls().unique()
-        judged = pl.DataFrame(
-            {"__host": distinct, "__why": [host_problem(h) for h in distinct]},
-            schema={"__host": pl.String, "__why": pl.String},
-        )
-        return hosts.join(judged, on="__host", how="left", maintain_order="left")["__why"]
-
-    return remembered(f"hosts:{table}.{column}", (df,), compute)
-
-
 def _authority_column(frame: nw.LazyFrame, column: str) -> nw.LazyFrame:
     """`frame` with `__authority`, the host part of `column` (null without a scheme).
 
-    `_AUTHORITY`'s capture, written as two replacements every engine's regex runs alike.
+    What follows the scheme and any slashes, up to the path, query or fragment: written as
+    two replacements, which every engine's regex runs alike.
     """
     value = nw.col(column)
     host = value.str.replace_all(_SCHEME + r"[/\\]*", "").str.replace_all(r"[/?#\\][\s\S]*$", "")
@@ -180,9 +158,11 @@ def _public_host(column: str) -> Failing:
     return rows
 
 
-def _host_detail(table: str, column: str) -> Detail:
+def _host_detail(column: str) -> Detail:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return _host_reasons(df, table, column)
+        own = nw.from_native(df.lazy().with_row_index(_ROW))
+        rows = _public_host(column)(own, {}).select(_ROW, "__why").collect().to_native()
+        return texts_at(df.height, rows[_ROW], rows["__why"])
 
     return detail
 
@@ -224,7 +204,7 @@ def _field_rules(table: str, column: str) -> list[Rule]:
             column,
             "address leads to a loopback, private, link-local, reserved or local host",
             _public_host(column),
-            detail=_host_detail(table, column),
+            detail=_host_detail(column),
         ),
     ]
 

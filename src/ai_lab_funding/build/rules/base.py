@@ -119,6 +119,12 @@ def failing_rows(height: int, rows: pl.Series) -> pl.Series:
     return pl.Series("ok", ok)
 
 
+def texts_at(height: int, rows: pl.Series, texts: pl.Series) -> pl.Series:
+    """A rule's detail: `texts` at the row positions `rows`, empty elsewhere."""
+    empty = pl.Series("detail", [None] * height, dtype=pl.String)
+    return empty.scatter(rows, texts.cast(pl.String)) if len(rows) else empty
+
+
 def present(col: str) -> pl.Expr:
     """The cell holds a value."""
     return pl.col(col).is_not_null()

@@ -9,7 +9,6 @@ import numpy as np
 import polars as pl
 
 from ...schemas import tables as ts
-from ..chains import jump, link_targets
 from ..derive.base import fact_id
 from .base import _ROW, Check, Detail, Rule, Tables, isin, missing, verdict
 from .portable import (
@@ -184,31 +183,6 @@ def _self_parent(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     return own.filter(same)
 
 
-def _on_cycle(df: pl.DataFrame, key: str, link: str) -> np.ndarray:
-    """True for each row whose chain of links comes back to it, however long the cycle.
-
-    Only rows with a link can be on a cycle, so the walk runs over those alone. Each row
-    links to at most one row, so after n steps every walk has either stopped or is going
-    round a cycle, and every row of a cycle is n steps from one of its rows: the rows on
-    cycles are the ends of all n-step walks. Doubling the step length reaches n in
-    log2(n) vectorised lookups. A duplicated key stands for its first row with a link.
-    """
-    linked = (
-        df.select(pl.col(key).alias("__k"), pl.col(link).alias("__to"))
-        .with_row_index(_ROW)
-        .filter(pl.col("__to").is_not_null())
-    )
-    n = linked.height
-    targets = link_targets(linked, "__k", "__to")
-    # Position n is the end where walks stop.
-    step = jump(np.append(np.where(targets < 0, n, targets), n))
-    cycle = np.zeros(n + 1, dtype=bool)
-    cycle[step[:n]] = True
-    out = np.zeros(df.height, dtype=bool)
-    out[linked[_ROW].to_numpy()[cycle[:n]]] = True
-    return out
-
-
 def _cycle_rows(key: str, link: str, self_links: bool) -> Failing:
     """Rows whose chain of links comes back to them, however long the cycle, on any engine.
 
@@ -247,7 +221,10 @@ def _cycle_path(key: str, link: str, longest: int = 6) -> Detail:
     """The cycle a row is on, spelled out: `a → b → c → a` (shortened when long)."""
 
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        bad = _on_cycle(df, key, link)
+        own = nw.from_native(df.lazy().with_row_index(_ROW))
+        rows = _cycle_rows(key, link, self_links=True)(own, {}).select(_ROW).collect()
+        bad = np.zeros(df.height, dtype=bool)
+        bad[rows.to_native()[_ROW].to_numpy()] = True
         on = df.filter(pl.Series(bad)).select(key, link)
         nxt = dict(on.iter_rows())
         texts: list[str | None] = [None] * df.height

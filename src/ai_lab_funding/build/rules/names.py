@@ -24,7 +24,7 @@ import narwhals as nw
 import polars as pl
 
 from ...schemas import tables as ts
-from .base import _ROW, Rule, Tables, remembered
+from .base import _ROW, Rule, Tables, remembered, texts_at
 from .portable import NwTables, per_value, portable_rule
 
 # Tables whose `name` column names a party; their names are compared across tables.
@@ -116,32 +116,46 @@ def mixed_script_look_alike(name: str) -> str | None:
     return None
 
 
-def _names(t: Tables) -> pl.DataFrame:
-    """Every party name with its table, row, key and skeleton."""
-    frames = []
-    for table in NAMED_TABLES:
-        key = ts.primary_key(table)[0]
-        frames.append(
-            t[table]
-            .select(pl.col(key).cast(pl.String).alias("__key"), "name")
-            .with_row_index(_ROW)
-            .with_columns(pl.lit(table).alias("__table"))
-        )
-    names = pl.concat(frames).drop_nulls("name")
-    skeletons = pl.Series("__skeleton", [skeleton(n) for n in names["name"]], dtype=pl.String)
-    return names.with_columns(skeletons)
+def _alike(names: nw.LazyFrame) -> nw.LazyFrame:
+    """The rows of `names` whose `name` shares a skeleton with a different text, on any engine.
+
+    A group-by on the skeleton, not a comparison of every pair; each distinct name's
+    skeleton is computed once (`per_value`).
+    """
+    judged = per_value(names, "name", skeleton, "__skeleton")
+    shared = (
+        judged.group_by("__skeleton")
+        .agg(nw.col("name").n_unique().alias("__texts"))
+        .filter(nw.col("__texts") > 1)
+    )
+    return judged.join(shared, on="__skeleton", how="semi")
+
+
+def _look_alike_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
+    """Rows whose name looks like another name of either table: the rule, on any engine."""
+    names = nw.concat([t[table].select("name") for table in NAMED_TABLES], how="vertical")
+    alike = _alike(names.filter(~nw.col("name").is_null()).unique()).select("name")
+    return own.join(alike, on="name", how="semi")
 
 
 def _look_alikes(t: Tables) -> pl.DataFrame:
-    """Names that share a skeleton with a different text, and the rows they look like.
+    """Every row whose name looks like another, with its table, row, key and skeleton.
 
-    Both tables' rules (and their details) ask for it: it is computed once per frames.
+    The rule's details (both tables') ask for it: it is computed once per frames.
     """
 
     def compute() -> pl.DataFrame:
-        names = _names(t)
-        groups = names.group_by("__skeleton").agg(pl.col("name").n_unique().alias("__texts"))
-        return names.join(groups.filter(pl.col("__texts") > 1), on="__skeleton", how="semi")
+        frames = []
+        for table in NAMED_TABLES:
+            key = ts.primary_key(table)[0]
+            frames.append(
+                t[table]
+                .select(pl.col(key).cast(pl.String).alias("__key"), "name")
+                .with_row_index(_ROW)
+                .with_columns(pl.lit(table).alias("__table"))
+            )
+        names = nw.from_native(pl.concat(frames).drop_nulls("name").lazy())
+        return _alike(names).collect().to_native()
 
     return remembered("look_alikes", tuple(t[table] for table in NAMED_TABLES), compute)
 
@@ -160,19 +174,6 @@ def _look_alikes_named(t: Tables, table: str, height: int) -> pl.Series:
     return pl.Series("detail", texts, dtype=pl.String)
 
 
-def _look_alike_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
-    """Rows whose name shares a skeleton with another name of either table, on any engine."""
-    names = nw.concat([t[table].select("name") for table in NAMED_TABLES], how="vertical")
-    names = per_value(names.filter(~nw.col("name").is_null()).unique(), "name", skeleton, "__sk")
-    shared = (
-        names.group_by("__sk")
-        .agg(nw.col("name").n_unique().alias("__texts"))
-        .filter(nw.col("__texts") > 1)
-    )
-    alike = names.join(shared, on="__sk", how="semi").select("name")
-    return own.join(alike, on="name", how="semi")
-
-
 def _distinct_look(table: str) -> Rule:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
         return _look_alikes_named(t, table, df.height)
@@ -187,28 +188,20 @@ def _distinct_look(table: str) -> Rule:
     )
 
 
-def _mixed_scripts(df: pl.DataFrame, table: str) -> pl.Series:
-    """Per row, why its name mixes scripts dangerously, or null; ASCII names cannot."""
-
-    def compute() -> pl.Series:
-        plain = df["name"].str.contains(r"^[\x00-\x7f]*$").fill_null(True)
-        texts: list[str | None] = [None] * df.height
-        for pos in (~plain).arg_true():
-            texts[pos] = mixed_script_look_alike(df["name"][pos])
-        return pl.Series("detail", texts, dtype=pl.String)
-
-    return remembered(f"mixed_scripts:{table}", (df,), compute)
-
-
 def _mixed_script_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
-    """Rows whose name mixes scripts with look-alike letters, on any engine."""
+    """Rows whose name mixes scripts with look-alike letters, with why, on any engine.
+
+    ASCII names cannot mix scripts, so only the others reach the Python function.
+    """
     why = per_value(own, "name", mixed_script_look_alike, "__why", only=r"[^\x00-\x7f]")
     return why.filter(~nw.col("__why").is_null())
 
 
 def _script_rule(table: str) -> Rule:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        return _mixed_scripts(df, table)
+        own = nw.from_native(df.lazy().with_row_index(_ROW))
+        rows = _mixed_script_rows(own, {}).select(_ROW, "__why").collect().to_native()
+        return texts_at(df.height, rows[_ROW], rows["__why"])
 
     return portable_rule(
         "mixed_script_name",
