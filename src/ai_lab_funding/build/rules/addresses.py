@@ -24,7 +24,7 @@ import polars as pl
 
 from ...schemas import tables as ts
 from .base import _ROW, Detail, Rule, Tables, texts_at
-from .portable import Failing, NwTables, failing, per_value, portable_rule
+from .portable import Failing, NwTables, failing, per_value, portable_rule, rows_on_polars
 
 KEYWORD = "x-publicAddress"
 # Controls, format characters (bidirectional overrides, zero-width spaces), line and
@@ -160,8 +160,7 @@ def _public_host(column: str) -> Failing:
 
 def _host_detail(column: str) -> Detail:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        own = nw.from_native(df.lazy().with_row_index(_ROW))
-        rows = _public_host(column)(own, {}).select(_ROW, "__why").collect().to_native()
+        rows = rows_on_polars(_public_host(column), df, t, "__why")
         return texts_at(df.height, rows[_ROW], rows["__why"])
 
     return detail

@@ -20,6 +20,7 @@ from .portable import (
     materialised,
     portable_rule,
     row_count,
+    rows_on_polars,
 )
 
 
@@ -221,10 +222,9 @@ def _cycle_path(key: str, link: str, longest: int = 6) -> Detail:
     """The cycle a row is on, spelled out: `a → b → c → a` (shortened when long)."""
 
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        own = nw.from_native(df.lazy().with_row_index(_ROW))
-        rows = _cycle_rows(key, link, self_links=True)(own, {}).select(_ROW).collect()
+        rows = rows_on_polars(_cycle_rows(key, link, self_links=True), df, t)
         bad = np.zeros(df.height, dtype=bool)
-        bad[rows.to_native()[_ROW].to_numpy()] = True
+        bad[rows[_ROW].to_numpy()] = True
         on = df.filter(pl.Series(bad)).select(key, link)
         nxt = dict(on.iter_rows())
         texts: list[str | None] = [None] * df.height

@@ -25,7 +25,7 @@ import polars as pl
 
 from ...schemas import tables as ts
 from .base import _ROW, Rule, Tables, remembered, texts_at
-from .portable import NwTables, per_value, portable_rule
+from .portable import NwTables, per_value, portable_rule, rows_on_polars
 
 # Tables whose `name` column names a party; their names are compared across tables.
 NAMED_TABLES = ("companies", "investors")
@@ -199,8 +199,7 @@ def _mixed_script_rows(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
 
 def _script_rule(table: str) -> Rule:
     def detail(df: pl.DataFrame, t: Tables) -> pl.Series:
-        own = nw.from_native(df.lazy().with_row_index(_ROW))
-        rows = _mixed_script_rows(own, {}).select(_ROW, "__why").collect().to_native()
+        rows = rows_on_polars(_mixed_script_rows, df, t, "__why")
         return texts_at(df.height, rows[_ROW], rows["__why"])
 
     return portable_rule(

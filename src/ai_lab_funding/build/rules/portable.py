@@ -144,15 +144,22 @@ def lazy_tables(t: Tables) -> NwTables:
     return {name: nw.from_native(frame.lazy()) for name, frame in t.items()}
 
 
+def rows_on_polars(fn: Failing, df: pl.DataFrame, t: Tables, *columns: str) -> pl.DataFrame:
+    """`fn`'s failing rows of `df` on polars: their positions (`__row`) and `columns`.
+
+    A rule's check reads the positions; its detail may read a column `fn` adds (why).
+    """
+    # wrapped once per validation, not once per rule
+    tables = remembered("lazy_tables", tuple(t.values()), lambda: lazy_tables(t))
+    own = nw.from_native(df.lazy().with_row_index(_ROW))
+    return fn(own, tables).select(_ROW, *columns).collect().to_native()
+
+
 def on_polars(fn: Failing) -> Check:
     """The rule's polars check: the positions `fn` returns fail, every other row passes."""
 
     def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        # wrapped once per validation, not once per rule
-        tables = remembered("lazy_tables", tuple(t.values()), lambda: lazy_tables(t))
-        own = nw.from_native(df.lazy().with_row_index(_ROW))
-        rows = fn(own, tables).select(_ROW).collect().to_native()
-        return failing_rows(df.height, rows[_ROW])
+        return failing_rows(df.height, rows_on_polars(fn, df, t)[_ROW])
 
     return check
 
