@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from conftest import edit
+from conftest import edit, rows
 
 from ai_lab_funding.build import spark_checks
 
@@ -28,4 +28,14 @@ def test_spark_names_the_planted_bounds(spark, curated):
         # The catalogue's rules run on Spark too, and see what the planted values imply.
         ("rounds", r1[1], "post_money_valuation", "post_below_amount"),
         ("rounds", r1[1], "announced_on", "before_founding"),
+        # Curated input is derived first: the accepted reports of the amount and the date
+        # now disagree with what the round says ("Dec. 31" names no year: it still agrees).
+        *(
+            ("reports", r["report_id"], "value_as_reported", "accepted_mismatch")
+            for r in rows(curated, "reports")
+            if r["fact_id"] == r1[1]
+            and r["field"] in ("amount", "announced_on")
+            and r["verdict"] == "accepted"
+            and r["value_as_reported"] != "Dec. 31"
+        ),
     }

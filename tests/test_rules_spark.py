@@ -1,9 +1,10 @@
-"""The portable rules give the same answers on polars and on Spark (issue 22's differential test).
+"""The derivation and the rules give the same answers on polars and on Spark (issue 22).
 
-One Narwhals definition per rule runs on both engines. The valid fixture set must pass on
-both; a copy with one planted defect per portable rule must fail on both, with the same
-(table, key, column, rule) problems, and the defects planted must all be among them, so the
-test cannot pass by both engines finding nothing.
+One Narwhals definition per rule runs on both engines, and the build's polars derivation
+runs in Spark's executors on buckets of companies. The valid fixture set must pass on both;
+a copy with one planted defect per rule and per derivation problem must fail on both, with
+the same (table, key, column, rule) problems, and the defects planted must all be among
+them, so the test cannot pass by both engines finding nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 from conftest import FIXTURE, add_row, edit, rows
 
 from ai_lab_funding.build import spark_checks
+from ai_lab_funding.build.derive import derive
 from ai_lab_funding.build.rules.catalogue import catalogue
 from ai_lab_funding.build.rules.portable import failures
+from ai_lab_funding.build.spark_derive import keyed_problems
 from ai_lab_funding.build.validation import read_all
 from ai_lab_funding.schemas import tables as ts
 
@@ -23,23 +27,27 @@ R1 = ("round_id", "moonshot-ai-2025-12-series-c")
 R2 = ("round_id", "moonshot-ai-2026-02-expansion")
 R3 = ("round_id", "moonshot-ai-2026-05-round")
 CASH = ("metric_id", "moonshot-ai-cash-reserves-2025-12-31")
+ELECTRICITY = ("metric_id", "moonshot-ai-electricity-cost-estimate-2026-02-17")
 GROWTH = ("metric_id", "moonshot-ai-paying-users-growth-mom-2025-11")
 CLAIM = ("claim_id", "moonshot-ai-cum-seed-000-kimi-700m")
 CLAIM2 = ("claim_id", "moonshot-ai-cum-newschoong-nd-moonshot-2b")
 X10 = ("report_id", "seed-001-itiger-kimi-7b-02")  # a rejected ×10 report
+DATE_REPORT = ("report_id", "seed-001-itiger-kimi-7b-06")  # an accepted report on a date
 
 
 def _polars(folder: Path) -> set[tuple[str, str, str, str]]:
+    """The build's derivation, then the rules on what it derived, as `validate_curated` runs."""
     read, problems = read_all(folder)
     assert not [p for p in problems if p.severity == "error"], problems
-    found = failures({name: t.frame for name, t in read.items()})
+    tables = {name: t.frame for name, t in read.items()}
+    derived = derive(tables, file_of=lambda table: table, line_of=lambda table, pos: pos)
+    keyed = keyed_problems(derived.problems, tables).select("table", "key", "column", "rule")
+    found = pl.concat([keyed, failures(derived.tables)])
     return {tuple(r) for r in found.iter_rows()}
 
 
 def _spark(spark, folder: Path) -> set[tuple[str, str, str, str]]:
-    frames = spark_checks.read_curated(spark, folder)
-    found = spark_checks.rule_failures(spark, frames)
-    assert found is not None
+    found = spark_checks.catalogue_failures(spark, spark_checks.read_curated(spark, folder))
     return {(r["table"], r["key"], r["column"], r["rule"]) for r in found.collect()}
 
 
@@ -146,6 +154,11 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
         round_type="seed",
         confidence="low",
     )
+    # What only the derivation finds, or the rules find in what it derived:
+    edit(folder, "reports", ("report_id", "seed-002-sohu-100yi-04"), "value_as_reported", "$600m")
+    edit(folder, "reports", DATE_REPORT, "value_as_reported", "late that year")  # not_compared
+    edit(folder, "metrics", ELECTRICITY, "currency", "VND")  # no ECB rate: fx_rate
+    edit(folder, "cumulative_claims", CLAIM2, "claimed_amount", "39000000000")  # claim_off_record
     copied = next(r for r in rows(folder, "rounds") if r["round_id"] == R1[1])
     for twin in ("a", "b"):  # the same round twice, without investors: duplicate_round
         copy = {
@@ -195,6 +208,10 @@ def _plant(folder: Path) -> set[tuple[str, str]]:
         ("mixed_script_name", "name"),
         ("address_credentials", "address"),
         ("private_host", "address"),
+        ("accepted_mismatch", "value_as_reported"),
+        ("not_compared", "value_as_reported"),
+        ("fx_rate", "currency"),
+        ("claim_off_record", "claimed_amount"),
     }
 
 

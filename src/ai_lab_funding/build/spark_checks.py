@@ -12,8 +12,9 @@ catalogue is written on Narwhals (`build.rules.portable`) and runs here as writt
 foreign keys excepted, which are the SQL above. A few of them (look-alike and mixed-script
 names, hosts an address leads to) call a Python function of this package as a UDF, so the
 executors' Python must import `ai_lab_funding` (install it there, as for any PySpark
-library; for a local session, set PYSPARK_PYTHON to this Python). The derive step is
-still polars-only: see the README.
+library; for a local session, set PYSPARK_PYTHON to this Python). Curated input is
+derived first, by the build's own polars derivation run in the executors on buckets of
+whole companies (`spark_derive`), so the rules on derived columns run too.
 
 Works on the curated CSVs (every column a string, so types are checked too) and on the
 typed Parquet release. Each failure carries the rule's severity, as the build's problems
@@ -40,6 +41,11 @@ from ..schemas.codelists import codes
 
 if TYPE_CHECKING:  # pyspark is an optional extra: pip install 'ai-lab-funding[spark]'
     from pyspark.sql import Column, DataFrame, SparkSession
+
+
+_FAILURE_SCHEMA = (
+    "`table` string, key string, `column` string, rule string, value string, severity string"
+)
 
 
 @dataclass(frozen=True)
@@ -289,9 +295,10 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
     """Every failed check of every table: (table, key, column, rule, value, severity).
 
     The schemas' column rules (errors) and, when every curated table is there, the
-    portable catalogue rules (`rule_failures`) with their own severity. Nothing is
-    collected: write the result where it is needed (`failures.write.parquet(...)`) or
-    count it, e.g. `failures.where("severity = 'error'").count()`.
+    derivation's problems and the portable catalogue rules on the derived tables
+    (`catalogue_failures`), each with its own severity. No row is collected to the
+    driver: write the result where it is needed (`failures.write.parquet(...)`) or count
+    it, e.g. `failures.where("severity = 'error'").count()`.
 
     `curated=False` checks a release, derived columns included. Missing columns are
     reported as rule `missing_column` rather than failing the query.
@@ -311,19 +318,41 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
     result = spark.sql(
         " UNION ALL ".join(f"(SELECT *, 'error' AS severity FROM ({q}))" for q in queries)
     )
-    rules = rule_failures(spark, frames, curated)
-    if rules is not None:
-        result = result.unionByName(rules)
     missing = missing_columns(frames, curated)
+    if all(t in frames for t in ts.curated_tables()):
+        # The build derives nothing from a file with an unreadable cell: neither does this.
+        # Telling costs one query that returns a count, not data.
+        derive = curated and not missing
+        derive = derive and result.where("rule = 'type'").limit(1).count() == 0
+        result = result.unionByName(catalogue_failures(spark, frames, curated, derive))
     if missing:
         result = result.unionByName(
             spark.createDataFrame(
-                [(t, "", c, "missing_column", None, "error") for t, c in missing],
-                "`table` string, key string, `column` string, rule string, value string,"
-                " severity string",
+                [(t, "", c, "missing_column", None, "error") for t, c in missing], _FAILURE_SCHEMA
             )
         )
     return result
+
+
+def catalogue_failures(
+    spark: SparkSession, frames: dict[str, DataFrame], curated: bool = True, derive: bool = True
+) -> DataFrame:
+    """The derivation's problems and the catalogue's rules on the tables it derives.
+
+    As the build does: curated input is derived first (`spark_derive`) and the rules read
+    the derived columns (claim sums, report checks); a release already holds them.
+    `derive=False` runs the rules on the curated columns as they are, as the build does
+    when a cell cannot be read. Needs every curated table, as the rules read across them.
+    """
+    from . import spark_derive
+
+    if curated and derive:
+        typed_frames = {t: typed(df, t) for t, df in frames.items()}
+        derived, problems = spark_derive.derive(spark, typed_frames)
+        rules = rule_failures(spark, derived, curated=False)
+        return problems if rules is None else problems.unionByName(rules)
+    rules = rule_failures(spark, frames, curated)
+    return spark.createDataFrame([], _FAILURE_SCHEMA) if rules is None else rules
 
 
 def typed(df: DataFrame, table: str, curated: bool = True) -> DataFrame:

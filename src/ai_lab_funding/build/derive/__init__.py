@@ -30,7 +30,7 @@ from .reports import NUMERIC_FIELDS, derive_reports, unit_flags
 from .totals import funding_totals
 from .valuations import valuations
 
-__all__ = ["Derived", "derive"]
+__all__ = ["Derived", "currencies", "derive", "derive_companies", "released_columns"]
 
 
 @dataclass
@@ -62,14 +62,6 @@ def _link_accepted_reports(tables: Tables) -> None:
         tables[table] = tables[table].with_columns(linked["accepted_report_ids"])
 
 
-def _currencies(tables: Tables) -> set[str]:
-    """Every currency a curator wrote next to a figure: the rates that will surely be needed."""
-    columns = {(t, ccy) for (t, _), ccy in NUMERIC_FIELDS.items()} | {
-        ("reports", "implied_currency")
-    }
-    return {c for t, col in columns for c in tables[t][col].drop_nulls().unique().to_list()}
-
-
 def _curated_file(table: str) -> str:
     return f"curated/{table}.csv"
 
@@ -78,17 +70,16 @@ def _position_line(table: str, pos: int) -> int:
     return pos + 2  # the header is line 1
 
 
-def derive(
-    tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line
-) -> Derived:
-    """All released tables, computed from the curated ones.
+def derive_companies(tables: Tables, fx: FxTable, log: Log) -> Tables:
+    """Every derived table but the investors' and the rates', from the curated tables.
 
-    Problems name their place with `file_of(table)` and `line_of(table, position)`.
+    Everything here is computed within a company: its rounds, tickets, metrics, claims,
+    the reports on them and its totals. So the tables of any set of whole companies give
+    those companies' rows exactly as the whole folder does, which is how Spark runs it, one
+    bucket of companies at a time (`build.spark_derive`). The investors' parent chains cross
+    companies and are derived on their own.
     """
-    log = Log(file_of, line_of)
-    fx = FxTable(_currencies(tables))
     out = dict(tables)
-    out["investors"] = derive_investors(tables["investors"])
     out["rounds"] = derive_rounds(tables["rounds"], fx, log)
     out["metrics"] = derive_metrics(tables["metrics"], fx, log)
     out["round_investors"] = derive_tickets(tables["round_investors"], out["rounds"], fx, log)
@@ -101,7 +92,32 @@ def derive(
     out["facts"] = fact_registry(out)
     out["valuations"] = valuations(out)
     out["funding_totals"] = funding_totals(out)
+    return out
+
+
+def currencies(tables: Tables) -> set[str]:
+    """Every currency a curator wrote next to a figure: the rates that will surely be needed."""
+    columns = {(t, ccy) for (t, _), ccy in NUMERIC_FIELDS.items()} | {
+        ("reports", "implied_currency")
+    }
+    return {c for t, col in columns for c in tables[t][col].drop_nulls().unique().to_list()}
+
+
+def released_columns(tables: Tables) -> Tables:
+    """Each table with exactly its Table Schema's columns, in their order."""
+    return {name: df.select(f["name"] for f in ts.fields(name)) for name, df in tables.items()}
+
+
+def derive(
+    tables: Tables, file_of: Callable[[str], str] = _curated_file, line_of: LineOf = _position_line
+) -> Derived:
+    """All released tables, computed from the curated ones.
+
+    Problems name their place with `file_of(table)` and `line_of(table, position)`.
+    """
+    log = Log(file_of, line_of)
+    fx = FxTable(currencies(tables))
+    out = derive_companies(tables, fx, log)
+    out["investors"] = derive_investors(tables["investors"])
     out["fx_rates"] = fx.frame()
-    for name in out:
-        out[name] = out[name].select(f["name"] for f in ts.fields(name))
-    return Derived(out, log.problems)
+    return Derived(released_columns(out), log.problems)
