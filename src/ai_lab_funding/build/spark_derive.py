@@ -108,11 +108,20 @@ def derive_keyed(tables: Tables) -> Tables:
     return out
 
 
+# Rows per Arrow batch handed back to Spark: its JVM allocates each batch in one buffer.
+_BATCH_ROWS = 10_000
+
+
 def _to_arrow(frames: dict[str, pl.DataFrame], schema: pa.Schema) -> pa.Table:
-    """The tables as one Arrow table of struct columns, cast to the declared `schema`."""
+    """The tables as one Arrow table of struct columns, cast to the declared `schema`.
+
+    In batches of `_BATCH_ROWS` rows: one batch of a big bucket asked the JVM for a single
+    buffer of over a gigabyte, past its direct memory.
+    """
     parts = [df.select(pl.struct(pl.all()).alias(name)) for name, df in frames.items()]
     joined = pl.concat(parts, how="diagonal")
-    return joined.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
+    table = joined.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema)
 
 
 def _unpacked(batch: pa.Table, tables: tuple[str, ...]) -> Tables:
@@ -132,9 +141,9 @@ def _derive_all_investors(batch: pa.Table) -> pa.Table:
     investors = pl.from_arrow(batch.drop_columns([_BUCKET]))
     assert isinstance(investors, pl.DataFrame)
     derived = released_columns({"investors": derive_investors(investors)})["investors"]
-    return derived.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(
-        pa.schema(_nullable("investors"))
-    )
+    schema = pa.schema(_nullable("investors"))
+    table = derived.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema)
 
 
 def _first_company(frame: DataFrame, key: Column, name: str) -> DataFrame:
@@ -176,8 +185,19 @@ def _with_company(typed: dict[str, DataFrame]) -> dict[str, DataFrame]:
     return out
 
 
+def bucket_count(spark: SparkSession, companies: DataFrame, per_bucket: int) -> int:
+    """How many buckets: one per `per_bucket` companies, and at least one per shuffle partition.
+
+    A bucket is derived in one Python call holding its tables, so its size bounds an
+    executor's memory; more buckets than that only add calls. Counting the companies is
+    one query that returns a number.
+    """
+    partitions = int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    return max(partitions, -(-companies.count() // per_bucket))
+
+
 def derive(
-    spark: SparkSession, typed: dict[str, DataFrame], buckets: int | None = None
+    spark: SparkSession, typed: dict[str, DataFrame], companies_per_bucket: int = 5000
 ) -> tuple[dict[str, DataFrame], DataFrame]:
     """Every released table on Spark, and the derivation's problems as failures.
 
@@ -185,12 +205,11 @@ def derive(
     Returns the released tables (the curated ones passed through where nothing is derived)
     and the problems: (table, key, column, rule, value, severity). What the executors
     derive is checkpointed there once, so the many rules that read it derive nothing again.
-    `buckets` defaults to `spark.sql.shuffle.partitions`.
     """
     from pyspark.sql import functions as sf
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    n = buckets or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    n = bucket_count(spark, typed["companies"], companies_per_bucket)
     parts = []
     for table, frame in _with_company(typed).items():
         cols = [c for c in frame.columns if c != _COMPANY]
