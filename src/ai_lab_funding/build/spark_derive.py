@@ -185,6 +185,13 @@ def _with_company(typed: dict[str, DataFrame]) -> dict[str, DataFrame]:
     return out
 
 
+def _column_of(buckets: DataFrame, table: str) -> DataFrame:
+    """One table's rows out of the buckets' struct columns."""
+    from pyspark.sql import functions as sf
+
+    return buckets.where(sf.col(table).isNotNull()).select(f"{table}.*")
+
+
 def bucket_count(spark: SparkSession, companies: DataFrame, per_bucket: int) -> int:
     """How many buckets: one per `per_bucket` companies, and at least one per shuffle partition.
 
@@ -203,8 +210,9 @@ def derive(
 
     `typed` holds every curated table with its Table Schema types (`spark_checks.typed`).
     Returns the released tables (the curated ones passed through where nothing is derived)
-    and the problems: (table, key, column, rule, value, severity). What the executors
-    derive is checkpointed there once, so the many rules that read it derive nothing again.
+    and the problems: (table, key, column, rule, value, severity). Every table is
+    checkpointed on the executors, so the many rules that read them derive nothing again
+    and parse no CSV again.
     """
     from pyspark.sql import functions as sf
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -224,23 +232,21 @@ def derive(
         grouped = grouped.unionByName(part, allowMissingColumns=True)
     schema = _output_schema()
     buckets_out = (
-        grouped.groupBy(_BUCKET)
-        .applyInArrow(_derive_bucket, from_arrow_schema(schema))
-        .localCheckpoint()
+        grouped.groupBy(_BUCKET).applyInArrow(_derive_bucket, from_arrow_schema(schema)).persist()
     )
-    tables = {
-        t: buckets_out.where(sf.col(t).isNotNull()).select(f"{t}.*")
-        for t in (*BUCKET_TABLES, "fx_rates")
-    }
+    tables = {t: _column_of(buckets_out, t) for t in (*BUCKET_TABLES, "fx_rates", PROBLEMS)}
     tables["fx_rates"] = tables["fx_rates"].distinct()
     tables["investors"] = (
         typed["investors"]
         .withColumn(_BUCKET, sf.lit(0))
         .groupBy(_BUCKET)
         .applyInArrow(_derive_all_investors, from_arrow_schema(pa.schema(_nullable("investors"))))
-        .localCheckpoint()
     )
     for table in ts.curated_tables():
         tables.setdefault(table, typed[table])
-    problems = buckets_out.where(sf.col(PROBLEMS).isNotNull()).select(f"{PROBLEMS}.*")
+    # Each table on its own, checkpointed: a hundred rules read them, and reading one table
+    # out of the buckets' struct columns scans every table's rows.
+    tables = {t: df.localCheckpoint() for t, df in tables.items()}
+    buckets_out.unpersist()
+    problems = tables.pop(PROBLEMS)
     return {t: tables[t] for t in ts.table_names()}, problems
