@@ -230,6 +230,11 @@ def test_planted_defects_are_the_same_problems_on_both_engines(spark, curated):
         f"only polars: {sorted(on_polars - on_spark)}\nonly Spark: {sorted(on_spark - on_polars)}"
     )
     assert planted <= {(rule, column) for _, _, column, rule in on_polars}
+    # The derivation's problems name their rows by key, as the rules' failures do.
+    assert {
+        ("metrics", ELECTRICITY[1], "currency", "fx_rate"),
+        ("reports", DATE_REPORT[1], "value_as_reported", "not_compared"),
+    } <= on_spark
 
 
 def test_key_variants_are_the_same_rows_on_both_engines(spark):
