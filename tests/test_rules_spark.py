@@ -237,6 +237,24 @@ def test_planted_defects_are_the_same_problems_on_both_engines(spark, curated):
     } <= on_spark
 
 
+def test_an_unreadable_cell_stops_the_derivation_on_spark_as_in_the_build(spark, curated):
+    """The build derives nothing from a file with a cell it cannot read; neither does Spark.
+
+    The date report below would be warned about (`not_compared`) once derived; with the
+    round's amount unreadable only the type error and the rules on curated columns remain.
+    """
+    edit(curated, "rounds", R1, "amount", "5 billion")
+    edit(curated, "reports", DATE_REPORT, "value_as_reported", "late that year")
+    frames = spark_checks.read_curated(spark, curated)
+    found = {
+        (r["key"], r["column"], r["rule"]) for r in spark_checks.validate(spark, frames).collect()
+    }
+    assert (R1[1], "amount", "type") in found
+    assert not [f for f in found if f[2] == "not_compared"]
+    read, problems = read_all(curated)
+    assert [(p.column, p.rule) for p in problems if p.severity == "error"] == [("amount", "type")]
+
+
 def test_key_variants_are_the_same_rows_on_both_engines(spark):
     """Ids that differ by case or outer spaces only; the schemas' id patterns stop them on
     curated input, so the rule guards derived and released keys and is checked here alone."""
