@@ -339,15 +339,39 @@ def _drop_blank_lines(name: str, raw: bytes, rows: Rows) -> None:
     rows.table, rows.lines = rows.table.filter(pa.array(~blank)), rows.lines[~blank]
 
 
+# Bytes scanned at a time for line starts: a whole million-row file at once would take a
+# boolean copy of its size.
+_SCAN_BYTES = 1 << 24
+
+
+def _first_bytes(raw: bytes) -> np.ndarray:
+    """The first byte of every line after the header (-1 for the nothing after a final newline).
+
+    Index k is the line an editor numbers k + 2. Numpy over the file's own buffer in slices:
+    one vectorised pass, where three `in` searches for a newline pair cost three times more.
+    """
+    data = np.frombuffer(raw, dtype=np.uint8)
+    starts = [
+        np.flatnonzero(data[at : at + _SCAN_BYTES] == ord("\n")) + at + 1
+        for at in range(0, len(data), _SCAN_BYTES)
+    ]
+    after = np.concatenate(starts) if starts else np.arange(0)
+    first = np.full(len(after), -1, dtype=np.int16)
+    inside = after < len(data)
+    first[inside] = data[after[inside]]
+    return first
+
+
 def _blank_lines(raw: bytes) -> list[int]:
     """Editor line numbers of lines (after the header) holding nothing but spaces or tabs.
 
-    The search starts at each newline, so a big file costs one scan; the end of a file that
-    ends with a newline is not a line.
+    An empty line is found from its first byte alone; only a line that starts with a space
+    or a tab is read further, by the pattern below (one scan, started at each newline). The
+    end of a file that ends with a newline is not a line.
     """
-    if b"\n\n" not in raw and b"\n " not in raw and b"\n\t" not in raw:
-        # What the pattern below needs after a newline: three scans cost less than a regex pass.
-        return []
+    first = _first_bytes(raw)
+    if not np.isin(first, (ord(" "), ord("\t"))).any():
+        return [int(k) + 2 for k in np.flatnonzero(first == ord("\n"))]
     found, line, counted_to = [], 1, 0
     for m in re.finditer(rb"\n([ \t]*)(?=\n|\Z)", raw):
         if m.end() == len(raw) and not m.group(1):
