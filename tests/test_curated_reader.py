@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from ai_lab_funding.build.curated import read_curated
+from ai_lab_funding.build.curated import cells, read_curated
 
 HEADER = (
     "claim_id,company_id,window_start,window_end,claimed_amount,claimed_qualifier,currency,scope,"
@@ -165,3 +166,28 @@ def test_digits_of_other_scripts_are_not_numbers_or_dates(curated):
     ps = problems_of(curated)
     find(ps, "type", file="curated/rounds.csv", line=amount_line, column="amount")
     find(ps, "date_format", file="curated/rounds.csv", line=date_line, column="announced_on")
+
+
+def test_a_bad_cell_among_clean_ones_is_still_named(tmp_path):
+    """The text checks run only on columns where a first scan finds a suspect cell: every
+    kind of defect they word must be such a suspect, or it would pass unseen."""
+    import unicodedata
+
+    texts = ["fine", "a-b", "x=y", "", "日本語", "Ünïcödé"]
+    texts += [f"{start}x" for start in "=+-@\t\r"]
+    texts += [f"{ch}x" for ch in (" ", "\u00a0", "\u3000", "\u2028", "\u2029")]
+    texts += [f"x{ch}" for ch in (" ", "\t", "\u00a0", "\u3000")]
+    texts += [f"a{ch}b" for ch in ("\n", "\u200b", "\u202e", "\x00", "\x7f", "\ufeff")]
+    texts += [f"a{chr(c)}b" for c in range(0x20) if unicodedata.category(chr(c)) == "Cc"]
+    frame = pl.DataFrame({"note": texts})
+    flagged = frame.select(
+        pl.any_horizontal(cells._checks("note", "string").values()).alias("bad")
+    )["bad"]
+    suspect = frame.select(pl.col("note").str.contains(cells._SUSPECT))["note"]
+    missed = [t for t, bad, seen in zip(texts, flagged, suspect) if bad and not seen]
+    assert not missed
+    assert flagged.sum() == len(texts) - 6  # all but the six clean texts are refused
+
+    rows = GOOD * 3 + GOOD.replace("fine", " padded") + GOOD * 3
+    frame, problems = read(tmp_path, HEADER + rows)
+    assert rule_at(problems, "whitespace") == [(5, "note")]
