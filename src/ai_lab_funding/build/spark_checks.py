@@ -298,7 +298,8 @@ def validate(spark: SparkSession, frames: dict[str, DataFrame], curated: bool = 
     derivation's problems and the portable catalogue rules on the derived tables
     (`catalogue_failures`), each with its own severity. No row is collected to the
     driver: write the result where it is needed (`failures.write.parquet(...)`) or count
-    it, e.g. `failures.where("severity = 'error'").count()`.
+    it, e.g. `failures.where("severity = 'error'").count()`. Deriving curated input runs
+    jobs here already: a count or two, and the derived tables checkpointed on the executors.
 
     `curated=False` checks a release, derived columns included. Missing columns are
     reported as rule `missing_column` rather than failing the query.
