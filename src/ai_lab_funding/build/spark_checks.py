@@ -277,12 +277,12 @@ def missing_columns(frames: dict[str, DataFrame], curated: bool = True) -> list[
 def _facts_sql(views: dict[str, str]) -> str:
     """The keys of the `facts` registry, from the fact tables themselves."""
     return " UNION ALL ".join(
-        f"SELECT {_lit(t)} AS fact_table, {_fact_key_sql(t)} AS fact_id FROM {views[t]}"
+        f"SELECT {_lit(t)} AS fact_table, {fact_key_sql(t)} AS fact_id FROM {views[t]}"
         for t in ts.fact_tables()
     )
 
 
-def _fact_key_sql(table: str) -> str:
+def fact_key_sql(table: str) -> str:
     """A fact table's key as reports name it (a ticket's is made of two columns)."""
     parts = ts.fact_key_parts(table)
     if parts is None:

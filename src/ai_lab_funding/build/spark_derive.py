@@ -37,6 +37,7 @@ from .derive import currencies, derive_companies, released_columns
 from .derive.base import Log, Tables
 from .derive.fx import FxTable
 from .derive.investors import derive_investors
+from .spark_checks import fact_key_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -119,8 +120,12 @@ def _to_arrow(frames: dict[str, pl.DataFrame], schema: pa.Schema) -> pa.Table:
     buffer of over a gigabyte, past its direct memory.
     """
     parts = [df.select(pl.struct(pl.all()).alias(name)) for name, df in frames.items()]
-    joined = pl.concat(parts, how="diagonal")
-    table = joined.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
+    return _batched(pl.concat(parts, how="diagonal"), schema)
+
+
+def _batched(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
+    """`frame` as Arrow of `schema`, in batches of `_BATCH_ROWS` rows for Spark's JVM."""
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
     return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema)
 
 
@@ -141,9 +146,7 @@ def _derive_all_investors(batch: pa.Table) -> pa.Table:
     investors = pl.from_arrow(batch.drop_columns([_BUCKET]))
     assert isinstance(investors, pl.DataFrame)
     derived = released_columns({"investors": derive_investors(investors)})["investors"]
-    schema = pa.schema(_nullable("investors"))
-    table = derived.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema)
-    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), schema)
+    return _batched(derived, pa.schema(_nullable("investors")))
 
 
 def _first_company(frame: DataFrame, key: Column, name: str) -> DataFrame:
@@ -151,16 +154,6 @@ def _first_company(frame: DataFrame, key: Column, name: str) -> DataFrame:
     from pyspark.sql import functions as sf
 
     return frame.groupBy(key.alias(name)).agg(sf.min("company_id").alias(_COMPANY))
-
-
-def _fact_key(table: str) -> Column:
-    from pyspark.sql import functions as sf
-
-    parts = ts.fact_key_parts(table)
-    if parts is None:
-        return sf.col(ts.fact_key(table))
-    cols, sep = parts
-    return sf.concat_ws(sep, *cols)
 
 
 def _with_company(typed: dict[str, DataFrame]) -> dict[str, DataFrame]:
@@ -175,7 +168,7 @@ def _with_company(typed: dict[str, DataFrame]) -> dict[str, DataFrame]:
         source = out["round_investors"] if table == "round_investors" else typed[table]
         part = source.select(
             sf.lit(table).alias("fact_table"),
-            _fact_key(table).alias("fact_id"),
+            sf.expr(fact_key_sql(table)).alias("fact_id"),
             sf.col(_COMPANY if table == "round_investors" else "company_id").alias("company_id"),
         )
         facts = part if facts is None else facts.unionByName(part)
