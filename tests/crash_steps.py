@@ -225,12 +225,11 @@ def assert_readable(root: Path) -> None:
 
 
 class Memo:
-    """Memoised pure parts of the build: compiling a curated folder and the standards checks."""
+    """Memoised pure part of the build: compiling a curated folder, standards checks included."""
 
     def __init__(self) -> None:
-        self.compiled, self.checked = {}, {}
+        self.compiled = {}
         self.compile = publish.compile_release
-        self.frictionless, self.parquet = publish.frictionless_problems, publish.parquet_problems
 
     def compile_release(self, curated: Path):
         if curated not in self.compiled:  # curated folders here never change once made
@@ -243,20 +242,8 @@ class Memo:
             raise InvalidData(hit.problems)
         return hit
 
-    def standards(self, staging: Path) -> list:
-        key = tuple(
-            (p.relative_to(staging).as_posix(), hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(staging.rglob("*"))
-            if p.is_file()
-        )
-        if key not in self.checked:
-            self.checked[key] = self.frictionless(staging) + self.parquet(staging)
-        return self.checked[key]
-
 
 def memoise(mp: pytest.MonkeyPatch, memo: Memo) -> None:
     """Memoise the pure parts of the build, and skip fsync: no test can tell it ran."""
     mp.setattr(os, "fsync", lambda fd: None)
     mp.setattr(publish, "compile_release", memo.compile_release)
-    mp.setattr(publish, "frictionless_problems", memo.standards)
-    mp.setattr(publish, "parquet_problems", lambda staging: [])  # checked with the above

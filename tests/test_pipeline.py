@@ -10,7 +10,7 @@ import pytest
 from conftest import digest, edit
 
 from ai_lab_funding.cli import main
-from ai_lab_funding.release import swap
+from ai_lab_funding.release import publish, swap
 from ai_lab_funding.release.publish import build, check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,9 @@ def test_crash_during_swap_leaves_a_complete_release(
     edit(curated, "companies", ("company_id", "moonshot-ai"), "headquarters", "Beijing, China")
     new = tmp_path / "new"
     build(curated, new, docs=False)
+    # Compiled beforehand: its checked copy's clean-up unlinks files too; only the swap's count.
+    compiled = publish.compile_release(curated)
+    monkeypatch.setattr(publish, "compile_release", lambda folder: compiled)
     unlink, calls = os.unlink, []
 
     def dying_unlink(*args, **kwargs):

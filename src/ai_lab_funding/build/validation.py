@@ -138,13 +138,18 @@ class _Laps:
 
 
 def validate_curated(
-    curated: Path, phases: dict[str, float] | None = None
+    curated: Path,
+    phases: dict[str, float] | None = None,
+    on_derived: Callable[[Tables], None] | None = None,
 ) -> tuple[Tables | None, list[Problem]]:
     """Read, derive and check every table of a curated folder.
 
     Returns the released tables (None when the curated files cannot be derived from) and
     every problem of the three stages, errors and warnings alike. `phases`, if given,
-    receives the seconds each stage took.
+    receives the seconds each stage took. `on_derived`, if given, is called with the
+    released tables before the rules run, so that work on them can overlap the rules (the
+    build's Frictionless check); if it raises, the rules' errors are returned when there
+    are any, since they say why, and its exception is raised when there are none.
     """
     laps = _Laps(phases)
     read, problems = read_all(curated)
@@ -162,14 +167,27 @@ def validate_curated(
     problems += derived.problems
     laps.lap("derive")
     laps.held("derive", derived.tables)
+    failure = None
+    if on_derived is not None:
+        try:
+            on_derived(derived.tables)
+        except Exception as e:  # noqa: BLE001 -- raised below unless the rules say why
+            failure = e
     problems += validate_tables(derived.tables, file_of, line_of)
     laps.lap("rules")
+    if failure is not None and not errors(problems):
+        raise failure
     return derived.tables, problems
 
 
-def checked_tables(curated: Path) -> tuple[Tables, list[Problem]]:
-    """The released tables and the warnings; raise InvalidData listing every error."""
-    tables, problems = validate_curated(curated)
+def checked_tables(
+    curated: Path, on_derived: Callable[[Tables], None] | None = None
+) -> tuple[Tables, list[Problem]]:
+    """The released tables and the warnings; raise InvalidData listing every error.
+
+    `on_derived` as in `validate_curated`.
+    """
+    tables, problems = validate_curated(curated, on_derived=on_derived)
     if tables is None or errors(problems):
         raise InvalidData(problems)
     return tables, [p for p in problems if p.severity != "error"]

@@ -10,10 +10,10 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -42,23 +42,7 @@ def canonical_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.sort_values(ts.primary_key(table), kind="stable").reset_index(drop=True)
 
 
-def _cell(value: Any, f: dict[str, Any]) -> str:
-    if (
-        value is None
-        or value is pd.NA
-        or value is pd.NaT
-        or (isinstance(value, float) and np.isnan(value))
-    ):
-        return ""
-    kind = f["type"]
-    if kind == "number":
-        return f"{value:.{f.get('x-decimals', 6)}f}"
-    if kind == "integer":
-        return str(int(value))
-    if kind == "date":
-        return pd.Timestamp(value).date().isoformat()
-    if kind == "boolean":
-        return "true" if value else "false"
+def _text(value: Any) -> str:
     text = str(value)
     if text.startswith(FORMULA_START):
         raise ValueError(
@@ -67,15 +51,40 @@ def _cell(value: Any, f: dict[str, Any]) -> str:
     return text
 
 
+def _number(decimals: int) -> Callable[[Any], str]:
+    return lambda value: f"{value:.{decimals}f}"
+
+
+def _formatter(f: dict[str, Any]) -> Callable[[Any], str]:
+    """How a present cell of field `f` is written: fixed decimals, ISO dates, true/false."""
+    kind = f["type"]
+    if kind == "number":
+        return _number(f.get("x-decimals", 6))
+    if kind == "integer":
+        return lambda value: str(int(value))
+    if kind == "date":
+        return lambda value: pd.Timestamp(value).date().isoformat()
+    if kind == "boolean":
+        return lambda value: "true" if value else "false"
+    return _text
+
+
+def _column_cells(s: pd.Series, f: dict[str, Any]) -> list[str]:
+    """A column's cells as the release's CSV writes them; a missing value is an empty cell.
+
+    Column by column, so a field's format is looked up once and not once per cell.
+    """
+    write = _formatter(f)
+    return ["" if gap else write(v) for v, gap in zip(s.tolist(), s.isna().tolist())]
+
+
 def csv_bytes(df: pd.DataFrame, table: str) -> bytes:
     """A table as the release's CSV: header from the schema, fixed number formats, LF endings."""
     flds = ts.fields(table)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([f["name"] for f in flds])
-    columns = [df[f["name"]].tolist() for f in flds]
-    for row in zip(*columns):
-        w.writerow([_cell(v, f) for v, f in zip(row, flds)])
+    w.writerows(zip(*(_column_cells(df[f["name"]], f) for f in flds)))
     return buf.getvalue().encode("utf-8")
 
 
@@ -84,17 +93,9 @@ def parquet_bytes(df: pd.DataFrame, table: str) -> bytes:
     schema = arrow_schema(table)
     arrays = []
     for f, field in zip(ts.fields(table), schema):
-        s = df[f["name"]]
-        if f["type"] == "date":
-            arrays.append(
-                pa.array(
-                    [None if pd.isna(v) else pd.Timestamp(v).date() for v in s], type=field.type
-                )
-            )
-        elif f["type"] == "string":
-            arrays.append(pa.array([None if pd.isna(v) else str(v) for v in s], type=field.type))
-        else:
-            arrays.append(pa.array(s, type=field.type, from_pandas=True))
+        column = pa.array(df[f["name"]], from_pandas=True)
+        # A date column arrives as timestamps at midnight; the cast to date32 keeps the day.
+        arrays.append(column.cast(field.type))
     t = pa.Table.from_arrays(arrays, schema=schema)
     sink = io.BytesIO()
     pq.write_table(t, sink, **PARQUET_OPTIONS)
