@@ -115,9 +115,12 @@ def valuations(tables: Tables) -> pl.DataFrame:
     a second time on data/valuations.csv, a file nobody edits.
     """
     parts = [_round_rows(tables["rounds"], tables["reports"], f) for f in ROUND_FIELDS]
+    # Only the facts a valuation can come from: the hash table of the join is built on a
+    # third of the registry (its tickets and companies are most of it).
     companies = (
         tables["facts"]
         .lazy()
+        .filter(pl.col("fact_table").is_in(["rounds", "metrics"]))
         .select(
             pl.col("fact_table").alias("source_table"),
             pl.col("fact_id").alias("source_id"),

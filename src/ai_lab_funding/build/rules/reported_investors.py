@@ -18,9 +18,20 @@ from .portable import NwTables, contains_column, failing, lazy_tables, one_per, 
 LEADING = ("lead", "co_lead")
 
 
+def _named_reports(own: nw.LazyFrame, t: NwTables, *columns: str | nw.Expr) -> nw.LazyFrame:
+    """`columns` of the reports that rows of `own` name, one row per report_id.
+
+    Only those: most reports are on other fields, and making every report id unique
+    before the join held a second copy of the reports' columns it reads.
+    """
+    named = t["reports"].select("report_id", *columns)
+    named = named.join(own.select("report_id"), on="report_id", how="semi")
+    return one_per(named, "report_id")
+
+
 def _not_printed(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     """Rows whose printed name is not in their report's text (a gap in either passes)."""
-    text = one_per(t["reports"].select("report_id", "value_as_reported"), "report_id")
+    text = _named_reports(own, t, "value_as_reported")
     joined = own.join(text, on="report_id", how="left")
     found = contains_column(joined, "value_as_reported", "name_as_printed", "__found")
     printed = nw.col("value_as_reported").is_null() | nw.col("name_as_printed").is_null()
@@ -29,14 +40,15 @@ def _not_printed(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
 
 def _reports_of(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
     """Each row with its report's fact, field and verdict (missing where there is none)."""
-    reports = t["reports"].select(
-        "report_id",
+    reports = _named_reports(
+        own,
+        t,
         nw.col("fact_table").alias("__table"),
         nw.col("fact_id").alias("__fact"),
         nw.col("field").alias("__field"),
         nw.col("verdict").alias("__verdict"),
     )
-    return own.join(one_per(reports, "report_id"), on="report_id", how="left")
+    return own.join(reports, on="report_id", how="left")
 
 
 def _about_investors(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
