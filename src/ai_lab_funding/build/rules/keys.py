@@ -10,7 +10,7 @@ import polars as pl
 
 from ...schemas import tables as ts
 from ..derive.base import fact_id
-from .base import _ROW, Check, Detail, Rule, Tables, isin, missing, verdict
+from .base import _ROW, Detail, Rule, Tables, isin, missing, verdict
 from .portable import (
     Failing,
     NwTables,
@@ -71,17 +71,6 @@ def _foreign_key(table: str, cols: list[str], target: str, target_cols: list[str
     return Rule("foreign_key", table, cols[-1], message, check, detail=detail)
 
 
-def _key_variant(col: str) -> Check:
-    def check(df: pl.DataFrame, t: Tables) -> pl.Series:
-        norm = pl.col(col).cast(pl.String).str.strip_chars().str.to_lowercase()
-        if not df.select((norm != pl.col(col)).any()).item():
-            # Every key is already in normal form: no two can differ by case only.
-            return verdict(df, True)
-        return verdict(df, ~(norm.is_duplicated() & ~pl.col(col).is_duplicated()))
-
-    return check
-
-
 def _list_reference(table: str, col: str, target: str, target_col: str) -> Rule:
     """Every id of a semicolon-separated list (`x-listOf`) must name a row of `target`.
 
@@ -120,14 +109,17 @@ def _key_variant(col: str) -> Callable[[nw.LazyFrame, NwTables], nw.LazyFrame]:
     """Rows whose key equals another row's once case and outer whitespace are ignored.
 
     Two rows with the very same key are the primary key's error, not this one: a row fails
-    only when its normal form is shared by more rows than its exact key is.
+    only when its normal form is shared by more rows than its exact key is. That needs a
+    key out of normal form in the group, so only the groups of such keys are counted (most
+    tables have none; counting every group took 2 s on four million reports).
     """
 
     def fails(own: nw.LazyFrame, t: NwTables) -> nw.LazyFrame:
         key = nw.col(col).cast(nw.String)
         rows = key.fill_null("").count()  # every row of the window, a gap included
-        counted = own.with_columns(key.str.strip_chars().str.to_lowercase().alias("__norm"))
-        counted = counted.with_columns(
+        normed = own.with_columns(key.str.strip_chars().str.to_lowercase().alias("__norm"))
+        odd = normed.filter(nw.col("__norm") != key).select("__norm").unique()
+        counted = normed.join(odd, on="__norm", how="semi").with_columns(
             rows.over("__norm").alias("__n_norm"), rows.over(col).alias("__n_key")
         )
         return counted.filter(nw.col("__n_norm") > nw.col("__n_key"))
