@@ -52,8 +52,9 @@ def compile_release(curated: Path) -> BuildResult:
             # Released and documented from pandas, whose dtypes the writers were made for;
             # the release is small.
             released = {name: to_pandas(df) for name, df in tables.items()}
-            made.append((BuildResult(released, release_files(released)), frictionless))
-            frictionless.submit_files(made[0][0].files)
+            result = BuildResult(released, release_files(released))
+            made.append((result, frictionless))
+            frictionless.submit_files(result.files)
 
         _, warnings = checked_tables(curated, on_derived=release)
         result, frictionless = made[0]
