@@ -102,3 +102,16 @@ def test_validating_a_release_whose_csv_is_not_a_table_names_it(released, capsys
     out = capsys.readouterr().out
     assert "data/rounds.csv" in out and "data/rounds.parquet" in out
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    "text", ["{not json", "[1, 2]", '{"resources": 3}', '{"resources": [1]}', "\udcff"]
+)
+def test_validating_a_release_whose_descriptor_is_not_one_names_it(released, capsys, text):
+    from ai_lab_funding.cli import main
+
+    (released / "datapackage.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert main(["validate", str(released)]) == 1
+    out = capsys.readouterr().out
+    assert "datapackage.json" in out and "descriptor_unreadable" in out
+    assert "Traceback" not in out

@@ -45,6 +45,19 @@ def safe_paths(desc: dict) -> list[Problem]:
     return out
 
 
+def _descriptor(root: Path) -> dict | Problem:
+    """The release's datapackage.json as a JSON object, or the problem that it is not one."""
+    try:
+        desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return Problem("datapackage.json", 0, "", "descriptor_unreadable", f"not JSON: {e}")
+    resources = desc.get("resources", []) if isinstance(desc, dict) else None
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        message = "not a Data Package descriptor (a JSON object with a list of resources)"
+        return Problem("datapackage.json", 0, "", "descriptor_unreadable", message)
+    return desc
+
+
 class FrictionlessCheck:
     """Frictionless's verdict on the CSV resources of a release, from a process of its own.
 
@@ -77,8 +90,8 @@ class FrictionlessCheck:
         release): `foreign_key_problems` checks the same keys on the same files.
         """
         self._root = root
-        desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-        self._early = safe_paths(desc)
+        desc = _descriptor(root)
+        self._early = safe_paths(desc) if isinstance(desc, dict) else [desc]
         if self._early:
             self._proc.stdin.close()  # nothing of it is read while a path leaves the package
             return
